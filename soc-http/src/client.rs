@@ -1,0 +1,413 @@
+//! The client builder and the pooled, cheaply cloned client.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::Method;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use url::Url;
+
+use crate::auth::Auth;
+use crate::error::{Error, Result};
+use crate::request::RequestBuilder;
+use crate::retry::RetryPolicy;
+
+/// The default time allowed to establish a connection (including TLS).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default time allowed for a whole request, response body included.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Builds an [`HttpClient`], validating everything before the first request.
+///
+/// ```
+/// # fn main() -> Result<(), soc_http::Error> {
+/// use std::time::Duration;
+/// use soc_http::{Auth, HttpClient};
+///
+/// let client = HttpClient::builder("https://soc.example/thehive")?
+///     .auth(Auth::bearer("an-api-key".to_owned()))
+///     .request_timeout(Duration::from_secs(30))
+///     .build()?;
+/// assert_eq!(client.base_url().as_str(), "https://soc.example/thehive/");
+/// # Ok(()) }
+/// ```
+pub struct ClientBuilder {
+    base: Url,
+    auth: Auth,
+    user_agent: String,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    ca_pems: Vec<(String, Vec<u8>)>,
+    identity_pem: Option<(String, Vec<u8>)>,
+    accept_invalid_certs: bool,
+    retry: RetryPolicy,
+    headers: HeaderMap,
+    error: Option<Error>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base", &crate::error::redact_url(&self.base))
+            .field("auth", &self.auth)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("ca", &self.ca_pems.iter().map(|c| &c.0).collect::<Vec<_>>())
+            .field("identity", &self.identity_pem.as_ref().map(|i| &i.0))
+            .field("accept_invalid_certs", &self.accept_invalid_certs)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses a base URL for an API: `http` or `https`, no query or fragment, no credentials, and a
+/// path that ends in `/` so that relative paths append to it (a context path such as
+/// `/thehive` is kept).
+///
+/// # Errors
+/// [`crate::ErrorKind::InvalidInput`] naming the URL and what is wrong with it.
+pub fn parse_base_url(base: &str) -> Result<Url> {
+    let mut url = Url::parse(base.trim())
+        .map_err(|e| Error::invalid_input(format!("base URL {base:?}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::invalid_input(format!(
+            "base URL {base:?}: scheme must be http or https, not {:?}",
+            url.scheme()
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::invalid_input(format!(
+            "base URL {}: must not carry a query or fragment",
+            crate::error::redact_url(&url)
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid_input(format!(
+            "base URL {}: credentials belong in the auth settings, not in the URL",
+            crate::error::redact_url(&url)
+        )));
+    }
+    if !url.path().ends_with('/') {
+        let p = format!("{}/", url.path());
+        url.set_path(&p);
+    }
+    Ok(url)
+}
+
+impl ClientBuilder {
+    fn new(base: &str) -> Result<Self> {
+        Ok(Self {
+            base: parse_base_url(base)?,
+            auth: Auth::None,
+            user_agent: concat!("soc-http/", env!("CARGO_PKG_VERSION")).to_owned(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            ca_pems: Vec::new(),
+            identity_pem: None,
+            accept_invalid_certs: false,
+            retry: RetryPolicy::default(),
+            headers: HeaderMap::new(),
+            error: None,
+        })
+    }
+
+    /// The credentials sent with every request.
+    #[must_use]
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// The `User-Agent` header.
+    #[must_use]
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+
+    /// The time allowed to establish a connection. Default 10 s.
+    #[must_use]
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// The time allowed for a whole request, body included. Default 60 s. A request may
+    /// override it.
+    #[must_use]
+    pub fn request_timeout(mut self, d: Duration) -> Self {
+        self.request_timeout = d;
+        self
+    }
+
+    /// Trusts the certificates of a PEM bundle in addition to the system roots (the answer to a
+    /// self-signed or private CA).
+    #[must_use]
+    pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_pems.push(("<in memory>".to_owned(), pem.into()));
+        self
+    }
+
+    /// Trusts the certificates of a PEM file in addition to the system roots.
+    #[must_use]
+    pub fn ca_file(mut self, path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        match std::fs::read(path) {
+            Ok(pem) => self.ca_pems.push((path.display().to_string(), pem)),
+            Err(e) => self.fail(
+                Error::invalid_input(format!("CA file {}: cannot read it", path.display()))
+                    .with_source(e),
+            ),
+        }
+        self
+    }
+
+    /// A client certificate and its private key, both PEM, in one buffer.
+    #[must_use]
+    pub fn identity_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.identity_pem = Some(("<in memory>".to_owned(), pem.into()));
+        self
+    }
+
+    /// A client certificate and its private key from a PEM file holding both.
+    #[must_use]
+    pub fn identity_file(mut self, path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        match std::fs::read(path) {
+            Ok(pem) => self.identity_pem = Some((path.display().to_string(), pem)),
+            Err(e) => self.fail(
+                Error::invalid_input(format!(
+                    "client identity {}: cannot read it",
+                    path.display()
+                ))
+                .with_source(e),
+            ),
+        }
+        self
+    }
+
+    /// Turns certificate verification off. Anyone on the path can then read and change the
+    /// traffic, credentials included; prefer [`ClientBuilder::ca_file`]. Logged as a warning when
+    /// the client is built.
+    #[must_use]
+    pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
+        self.accept_invalid_certs = yes;
+        self
+    }
+
+    /// How failed requests are retried.
+    #[must_use]
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// A header sent with every request.
+    #[must_use]
+    pub fn default_header(mut self, name: &str, value: &str) -> Self {
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(n), Ok(v)) => {
+                self.headers.insert(n, v);
+            }
+            _ => self.fail(Error::invalid_input(format!(
+                "default header {name:?}: invalid name or value"
+            ))),
+        }
+        self
+    }
+
+    fn fail(&mut self, e: Error) {
+        if self.error.is_none() {
+            self.error = Some(e);
+        }
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidInput`] if a CA or identity file is unreadable or holds no
+    /// usable PEM, a header is invalid, or the credentials cannot be sent in a header.
+    pub fn build(self) -> Result<HttpClient> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.auth.validate()?;
+        let mut b = reqwest::Client::builder()
+            .user_agent(self.user_agent)
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .tls_built_in_root_certs(true)
+            .default_headers(self.headers);
+        for (origin, pem) in &self.ca_pems {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                Error::invalid_input(format!("CA {origin}: not a PEM certificate bundle"))
+                    .with_source(e)
+            })?;
+            if certs.is_empty() {
+                return Err(Error::invalid_input(format!(
+                    "CA {origin}: no certificate found in it"
+                )));
+            }
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        if let Some((origin, pem)) = &self.identity_pem {
+            let id = reqwest::Identity::from_pem(pem).map_err(|e| {
+                Error::invalid_input(format!(
+                    "client identity {origin}: needs a PEM certificate and private key"
+                ))
+                .with_source(e)
+            })?;
+            b = b.identity(id);
+        }
+        if self.accept_invalid_certs {
+            tracing::warn!(
+                base = %crate::error::redact_url(&self.base),
+                "TLS certificate verification is OFF for this client: traffic and credentials can be intercepted; use a CA file instead"
+            );
+            b = b.danger_accept_invalid_certs(true);
+        }
+        let http = b.build().map_err(|e| {
+            Error::invalid_input("cannot build the HTTP client").with_source(e.without_url())
+        })?;
+        Ok(HttpClient {
+            inner: Arc::new(Inner {
+                http,
+                base: self.base,
+                auth: self.auth,
+                retry: self.retry,
+                insecure: self.accept_invalid_certs,
+            }),
+        })
+    }
+}
+
+/// A pooled HTTP client bound to one API's base URL and credentials.
+///
+/// Cloning is cheap and shares the connection pool.
+#[derive(Clone)]
+pub struct HttpClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: Url,
+    pub(crate) auth: Auth,
+    pub(crate) retry: RetryPolicy,
+    insecure: bool,
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("base", &crate::error::redact_url(&self.inner.base))
+            .field("auth", &self.inner.auth)
+            .field("retry", &self.inner.retry)
+            .field("insecure", &self.inner.insecure)
+            .finish()
+    }
+}
+
+impl HttpClient {
+    /// Starts building a client for the API at `base` (which may carry a context path).
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidInput`] if `base` is not an absolute `http(s)` URL without
+    /// query, fragment or credentials.
+    pub fn builder(base: &str) -> Result<ClientBuilder> {
+        ClientBuilder::new(base)
+    }
+
+    /// The base URL, always ending in `/`.
+    #[must_use]
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// The URL of `segments` under the base URL. Each segment is percent-encoded, so IDs such
+    /// as `~123` or names with `/` or spaces stay one segment.
+    #[must_use]
+    pub fn url<I>(&self, segments: I) -> Url
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let mut url = self.inner.base.clone();
+        if let Ok(mut p) = url.path_segments_mut() {
+            p.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    /// A request to `segments` under the base URL.
+    pub fn request<I>(&self, method: Method, segments: I) -> RequestBuilder
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let url = self.url(segments);
+        RequestBuilder::new(self.clone(), method, url)
+    }
+
+    /// A `GET` request.
+    pub fn get<I>(&self, segments: I) -> RequestBuilder
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        self.request(Method::GET, segments)
+    }
+
+    /// A `POST` request (not idempotent unless marked so).
+    pub fn post<I>(&self, segments: I) -> RequestBuilder
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        self.request(Method::POST, segments)
+    }
+
+    /// A `PUT` request.
+    pub fn put<I>(&self, segments: I) -> RequestBuilder
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        self.request(Method::PUT, segments)
+    }
+
+    /// A `PATCH` request (not idempotent unless marked so).
+    pub fn patch<I>(&self, segments: I) -> RequestBuilder
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        self.request(Method::PATCH, segments)
+    }
+
+    /// A `DELETE` request.
+    pub fn delete<I>(&self, segments: I) -> RequestBuilder
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        self.request(Method::DELETE, segments)
+    }
+
+    /// A `HEAD` request.
+    pub fn head<I>(&self, segments: I) -> RequestBuilder
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        self.request(Method::HEAD, segments)
+    }
+}

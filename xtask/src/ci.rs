@@ -1,0 +1,42 @@
+//! `cargo xtask ci`: the gate every change passes.
+
+use std::error::Error;
+
+use xshell::{cmd, Shell};
+
+/// Runs every step; `--no-fmt`-style flags are deliberately absent: CI is one command.
+pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
+    if let Some(a) = args.first() {
+        return Err(format!("`ci` takes no arguments, got {a:?}").into());
+    }
+    let sh = Shell::new()?;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("xtask has no parent directory")?;
+    sh.change_dir(root);
+
+    step("format");
+    cmd!(sh, "cargo fmt --all -- --check").run()?;
+
+    step("clippy");
+    cmd!(
+        sh,
+        "cargo clippy --workspace --all-targets --locked -- -D warnings"
+    )
+    .run()?;
+
+    step("tests");
+    cmd!(sh, "cargo test --workspace --all-targets --locked").run()?;
+    cmd!(sh, "cargo test --workspace --doc --locked").run()?;
+
+    step("docs");
+    let _doc_flags = sh.push_env("RUSTDOCFLAGS", "-D warnings");
+    cmd!(sh, "cargo doc --workspace --no-deps --locked").run()?;
+
+    step("done: every gate passed");
+    Ok(())
+}
+
+fn step(name: &str) {
+    eprintln!("\n==> {name}");
+}
