@@ -5,6 +5,7 @@ use std::fmt;
 
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
+use serde::Serializer;
 
 use crate::error::{Error, Result};
 
@@ -123,6 +124,21 @@ impl fmt::Debug for Auth {
                 .finish(),
         }
     }
+}
+
+/// Serialises a secret in clear, for request bodies that must carry one (a password to set, a
+/// connector's API key). Use as `#[serde(serialize_with = "soc_http::serialize_secret")]`.
+///
+/// # Errors
+/// Those of the serializer.
+pub fn serialize_secret<S: Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(secret.expose_secret())
+}
+
+/// Appends a secret query parameter (the server requires it there; the value is redacted from
+/// every error and log).
+pub(crate) fn expose_for_query(secret: &SecretString) -> &str {
+    secret.expose_secret()
 }
 
 /// Standard base64 with padding (RFC 4648), for Basic credentials.

@@ -46,7 +46,7 @@ mod page;
 mod request;
 mod retry;
 
-pub use auth::Auth;
+pub use auth::{serialize_secret, Auth};
 pub use client::{
     parse_base_url, ClientBuilder, HttpClient, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT,
 };

@@ -96,6 +96,15 @@ impl RequestBuilder {
         self
     }
 
+    /// Appends a query parameter whose value is a secret. Parameter names are matched against
+    /// the redaction list in errors; prefer headers for credentials where the API allows it.
+    pub fn query_secret(mut self, key: &str, value: &secrecy::SecretString) -> Self {
+        self.url
+            .query_pairs_mut()
+            .append_pair(key, crate::auth::expose_for_query(value));
+        self
+    }
+
     /// Adds a header. An invalid name or value fails the request when it is sent.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         match (
