@@ -217,7 +217,8 @@ pub struct CustomFieldValue {
     /// Its type (`string`, `integer`, `float`, `boolean`, `date`, `url`).
     #[serde(rename = "type")]
     pub kind: Option<String>,
-    /// The value.
+    /// The value; an explicit `null` (unset) is kept as `Some(Value::Null)`.
+    #[serde(default, deserialize_with = "present")]
     pub value: Option<Value>,
     /// Display order.
     pub order: Option<i64>,
@@ -238,6 +239,11 @@ impl CustomFieldValue {
             extra: Map::new(),
         }
     }
+}
+
+/// Keeps a present field, `null` included, as `Some`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 /// A stored file as TheHive describes it.

@@ -16,8 +16,8 @@ pub struct Worker {
     pub id: String,
     /// Name (`VirusTotal_GetReport_3_1`).
     pub name: String,
-    /// Version.
-    pub version: String,
+    /// Version (absent from the responder list by entity type).
+    pub version: Option<String>,
     /// Description.
     pub description: String,
     /// Data types it accepts.

@@ -268,8 +268,9 @@ pub struct StatusDefinition {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
-    /// Component versions (`TheHive`, `Scalligraph`, `Play` ...).
-    pub version: Map<String, Value>,
+    /// TheHive's version (`5.7.3-1`). Releases before 5.3 sent a `versions` map instead,
+    /// kept in `extra`.
+    pub version: Option<String>,
     /// Git description of the build.
     pub git_description: Option<String>,
     /// Connectors (`cortex`, `misp`) and their health.
@@ -288,10 +289,12 @@ pub struct Status {
 }
 
 impl Status {
-    /// TheHive's version, if reported.
+    /// TheHive's version, from `version` or the older `versions.TheHive`.
     #[must_use]
     pub fn thehive_version(&self) -> Option<&str> {
-        self.version.get("TheHive")?.as_str()
+        self.version
+            .as_deref()
+            .or_else(|| self.extra.get("versions")?.get("TheHive")?.as_str())
     }
 }
 

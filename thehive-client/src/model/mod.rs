@@ -33,5 +33,6 @@ pub use observable::{
 pub use procedure::{CustomField, InputCustomField, InputProcedure, Procedure};
 pub use task::{InputLog, InputTask, Log, Task};
 pub use user::{
-    InputOrganisation, InputProfile, InputUser, Organisation, Profile, User, UserOrganisation,
+    InputOrganisation, InputProfile, InputUser, Organisation, OrganisationLink, Profile, User,
+    UserOrganisation,
 };

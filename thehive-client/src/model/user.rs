@@ -139,7 +139,7 @@ pub struct Organisation {
     /// Description.
     pub description: String,
     /// Linked organisations.
-    pub links: Option<Vec<String>>,
+    pub links: Option<Vec<OrganisationLink>>,
     /// Avatar.
     pub avatar: Option<String>,
     /// Whether it is locked.
@@ -213,4 +213,20 @@ pub struct InputProfile {
     pub name: String,
     /// Permissions.
     pub permissions: Vec<String>,
+}
+
+/// A link from one organisation to another.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganisationLink {
+    /// The other organisation.
+    pub to_organisation: String,
+    /// This side's link type (`default`, `supervised`, `supervisor`).
+    pub link_type: Option<String>,
+    /// The other side's link type.
+    pub other_link_type: Option<String>,
+    /// Fields this crate does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }

@@ -1,0 +1,7 @@
+//! Integration tests of `thehive-client` against a local mock of TheHive.
+
+mod errors;
+mod fixtures;
+mod operations;
+mod paging;
+mod support;
