@@ -114,6 +114,43 @@ impl TheHive {
             .await?)
     }
 
+    /// A GET whose body is streamed into `writer`.
+    pub(crate) async fn download<W: tokio::io::AsyncWrite + Unpin>(
+        &self,
+        segments: &[&str],
+        writer: &mut W,
+    ) -> Result<u64> {
+        Ok(self.request(Method::GET, segments).download(writer).await?)
+    }
+
+    /// A non-idempotent multipart request, decoding the answer.
+    pub(crate) async fn send_form<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        form: soc_http::Multipart,
+    ) -> Result<T> {
+        Ok(self
+            .request(method, segments)
+            .multipart(form)
+            .json()
+            .await?)
+    }
+
+    /// A non-idempotent multipart request, ignoring the answer.
+    pub(crate) async fn send_form_unit(
+        &self,
+        method: Method,
+        segments: &[&str],
+        form: soc_http::Multipart,
+    ) -> Result<()> {
+        Ok(self
+            .request(method, segments)
+            .multipart(form)
+            .no_content()
+            .await?)
+    }
+
     /// A non-idempotent POST without a body, decoding the answer.
     pub(crate) async fn post_empty<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T> {
         Ok(self.request(Method::POST, segments).json().await?)

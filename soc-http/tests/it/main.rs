@@ -1,5 +1,7 @@
 //! Integration tests of the transport against a local mock server.
 
+mod tls;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

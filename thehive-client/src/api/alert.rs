@@ -182,12 +182,9 @@ impl Alerts<'_> {
         file: &FileUpload,
     ) -> Result<Vec<Observable>> {
         let form = json_and_files(observable, &[("attachment", file)])?;
-        Ok(self
-            .hive
-            .request(Method::POST, &["alert", id.as_str(), "observable"])
-            .multipart(form)
-            .json()
-            .await?)
+        self.hive
+            .send_form(Method::POST, &["alert", id.as_str(), "observable"], form)
+            .await
     }
 
     /// Uploads files to the alert; `can_rename` lets TheHive rename clashing names.
@@ -200,9 +197,7 @@ impl Alerts<'_> {
         let form = attachments_form(files, &[("canRename", can_rename.to_string())])?;
         let a: Attachments = self
             .hive
-            .request(Method::POST, &["alert", id.as_str(), "attachments"])
-            .multipart(form)
-            .json()
+            .send_form(Method::POST, &["alert", id.as_str(), "attachments"], form)
             .await?;
         Ok(a.attachments)
     }

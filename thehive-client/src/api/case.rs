@@ -146,12 +146,9 @@ impl Cases<'_> {
         }
         let meta = ImportMeta { password };
         let form = json_and_files(&meta, &[("file", archive)])?;
-        Ok(self
-            .hive
-            .request(Method::POST, &["case", "import"])
-            .multipart(form)
-            .json()
-            .await?)
+        self.hive
+            .send_form(Method::POST, &["case", "import"], form)
+            .await
     }
 
     /// Streams an encrypted export of the case (`.thar`) into `writer`.
@@ -316,9 +313,7 @@ impl Cases<'_> {
         let form = attachments_form(files, &[])?;
         let a: Attachments = self
             .hive
-            .request(Method::POST, &["case", id.as_str(), "attachments"])
-            .multipart(form)
-            .json()
+            .send_form(Method::POST, &["case", id.as_str(), "attachments"], form)
             .await?;
         Ok(a.attachments)
     }
@@ -462,12 +457,9 @@ impl Cases<'_> {
         file: &FileUpload,
     ) -> Result<Vec<Observable>> {
         let form = json_and_files(observable, &[("attachment", file)])?;
-        Ok(self
-            .hive
-            .request(Method::POST, &["case", id.as_str(), "observable"])
-            .multipart(form)
-            .json()
-            .await?)
+        self.hive
+            .send_form(Method::POST, &["case", id.as_str(), "observable"], form)
+            .await
     }
 
     /// Records a TTP.

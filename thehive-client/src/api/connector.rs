@@ -343,12 +343,9 @@ impl Misp<'_> {
         event: &FileUpload,
     ) -> Result<Case> {
         let form = json_and_files(options, &[("file", event)])?;
-        Ok(self
-            .hive
-            .request(Method::POST, &["connector", "misp", "case", "import"])
-            .multipart(form)
-            .json()
-            .await?)
+        self.hive
+            .send_form(Method::POST, &["connector", "misp", "case", "import"], form)
+            .await
     }
 
     /// The connector configuration.

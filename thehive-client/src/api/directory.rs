@@ -171,11 +171,9 @@ impl Users<'_> {
         file: &str,
         writer: &mut W,
     ) -> Result<u64> {
-        Ok(self
-            .hive
-            .request(Method::GET, &["user", id.as_str(), "avatar", file])
-            .download(writer)
-            .await?)
+        self.hive
+            .download(&["user", id.as_str(), "avatar", file], writer)
+            .await
     }
 
     /// Uploads files owned by the current user (avatars, report assets).
@@ -183,9 +181,7 @@ impl Users<'_> {
         let form = attachments_form(files, &[])?;
         let a: Attachments = self
             .hive
-            .request(Method::POST, &["user", "current", "attachments"])
-            .multipart(form)
-            .json()
+            .send_form(Method::POST, &["user", "current", "attachments"], form)
             .await?;
         Ok(a.attachments)
     }
@@ -289,9 +285,7 @@ impl Organisations<'_> {
         let form = attachments_form(files, &[("canRename", can_rename.to_string())])?;
         let a: Attachments = self
             .hive
-            .request(Method::POST, &["attachment"])
-            .multipart(form)
-            .json()
+            .send_form(Method::POST, &["attachment"], form)
             .await?;
         Ok(a.attachments)
     }
@@ -302,11 +296,9 @@ impl Organisations<'_> {
         attachment: &str,
         writer: &mut W,
     ) -> Result<u64> {
-        Ok(self
-            .hive
-            .request(Method::GET, &["attachment", attachment, "download"])
-            .download(writer)
-            .await?)
+        self.hive
+            .download(&["attachment", attachment, "download"], writer)
+            .await
     }
 
     /// Streams any attachment by id for display (`/api/v1/attachment/{id}`).
@@ -315,11 +307,9 @@ impl Organisations<'_> {
         attachment: &str,
         writer: &mut W,
     ) -> Result<u64> {
-        Ok(self
-            .hive
-            .request(Method::GET, &["attachment", attachment])
-            .download(writer)
-            .await?)
+        self.hive
+            .download(&["attachment", attachment], writer)
+            .await
     }
 
     /// Deletes an attachment of the organisation's store.

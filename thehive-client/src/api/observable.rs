@@ -76,14 +76,12 @@ impl Observables<'_> {
         attachment: &str,
         writer: &mut W,
     ) -> Result<u64> {
-        Ok(self
-            .hive
-            .request(
-                Method::GET,
+        self.hive
+            .download(
                 &["observable", id.as_str(), "attachment", attachment],
+                writer,
             )
-            .download(writer)
-            .await?)
+            .await
     }
 
     /// The organisations the observable is shared with.

@@ -308,12 +308,13 @@ impl CaseReports<'_> {
     /// Stores a report file made elsewhere.
     pub async fn upload(&self, case: &CaseId, file: &FileUpload) -> Result<Entity> {
         let form = soc_http::Multipart::new().part(file.part("file"));
-        Ok(self
-            .hive
-            .request(Method::POST, &["case", case.as_str(), "report", "upload"])
-            .multipart(form)
-            .json()
-            .await?)
+        self.hive
+            .send_form(
+                Method::POST,
+                &["case", case.as_str(), "report", "upload"],
+                form,
+            )
+            .await
     }
 
     /// The formats reports can be rendered in.
@@ -357,12 +358,9 @@ impl CaseReports<'_> {
     /// Replaces a stored report's file.
     pub async fn replace(&self, report_id: &str, file: &FileUpload) -> Result<()> {
         let form = soc_http::Multipart::new().part(file.part("file"));
-        Ok(self
-            .hive
-            .request(Method::PATCH, &["caseReport", report_id])
-            .multipart(form)
-            .no_content()
-            .await?)
+        self.hive
+            .send_form_unit(Method::PATCH, &["caseReport", report_id], form)
+            .await
     }
 
     /// Deletes a stored report.
@@ -376,11 +374,9 @@ impl CaseReports<'_> {
         report_id: &str,
         writer: &mut W,
     ) -> Result<u64> {
-        Ok(self
-            .hive
-            .request(Method::GET, &["caseReport", report_id, "download"])
-            .download(writer)
-            .await?)
+        self.hive
+            .download(&["caseReport", report_id, "download"], writer)
+            .await
     }
 
     /// Streams a stored report into `writer` for display.
@@ -389,11 +385,9 @@ impl CaseReports<'_> {
         report_id: &str,
         writer: &mut W,
     ) -> Result<u64> {
-        Ok(self
-            .hive
-            .request(Method::GET, &["caseReport", report_id, "view"])
-            .download(writer)
-            .await?)
+        self.hive
+            .download(&["caseReport", report_id, "view"], writer)
+            .await
     }
 }
 

@@ -140,12 +140,9 @@ impl Records<'_, Taxonomy> {
     /// `{imported: [...], errors: [...]}` (TheHive answers 207 when some failed).
     pub async fn import_zip(&self, archive: &FileUpload) -> Result<Value> {
         let form = soc_http::Multipart::new().part(archive.part("file"));
-        Ok(self
-            .hive
-            .request(Method::POST, &["taxonomy", "import-zip"])
-            .multipart(form)
-            .json()
-            .await?)
+        self.hive
+            .send_form(Method::POST, &["taxonomy", "import-zip"], form)
+            .await
     }
 }
 
@@ -153,12 +150,9 @@ impl Records<'_, Pattern> {
     /// Imports MITRE ATT&CK patterns (a STIX bundle) into a catalog.
     pub async fn import_attack(&self, catalog: &str, bundle: &FileUpload) -> Result<Value> {
         let form = json_and_files(&json!({ "catalog": catalog }), &[("file", bundle)])?;
-        Ok(self
-            .hive
-            .request(Method::POST, &["pattern", "import", "attack"])
-            .multipart(form)
-            .json()
-            .await?)
+        self.hive
+            .send_form(Method::POST, &["pattern", "import", "attack"], form)
+            .await
     }
 }
 

@@ -108,12 +108,9 @@ impl Tasks<'_> {
     ) -> Result<Log> {
         let parts: Vec<(&str, &FileUpload)> = files.iter().map(|f| ("attachments", f)).collect();
         let form = json_and_files(log, &parts)?;
-        Ok(self
-            .hive
-            .request(Method::POST, &["task", id.as_str(), "log"])
-            .multipart(form)
-            .json()
-            .await?)
+        self.hive
+            .send_form(Method::POST, &["task", id.as_str(), "log"], form)
+            .await
     }
 
     /// Tasks waiting for someone in the organisation (`waitingTasks`).
@@ -178,12 +175,9 @@ impl Logs<'_> {
     /// Attaches files to a log.
     pub async fn add_attachments(&self, id: &LogId, files: &[FileUpload]) -> Result<()> {
         let form = attachments_form(files, &[])?;
-        Ok(self
-            .hive
-            .request(Method::POST, &["log", id.as_str(), "attachments"])
-            .multipart(form)
-            .no_content()
-            .await?)
+        self.hive
+            .send_form_unit(Method::POST, &["log", id.as_str(), "attachments"], form)
+            .await
     }
 
     /// Removes a file from a log.
@@ -217,11 +211,9 @@ impl Logs<'_> {
         attachment: &str,
         writer: &mut W,
     ) -> Result<u64> {
-        Ok(self
-            .hive
-            .request(Method::GET, &["log", id.as_str(), "attachment", attachment])
-            .download(writer)
-            .await?)
+        self.hive
+            .download(&["log", id.as_str(), "attachment", attachment], writer)
+            .await
     }
 
     finders!(Log, "task logs", "listLog", "logs");

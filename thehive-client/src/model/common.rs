@@ -299,30 +299,11 @@ pub struct Attachments {
 
 /// An entity of a kind this crate does not model field by field (dashboards, taxonomies,
 /// functions ...): its common metadata typed, everything else kept in `fields`.
-#[serde_as]
-#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entity {
-    /// Identifier.
-    #[serde(rename = "_id")]
-    pub id: String,
-    /// Entity type.
-    #[serde(rename = "_type")]
-    pub entity_type: Option<String>,
-    /// Creator.
-    #[serde(rename = "_createdBy")]
-    pub created_by: Option<String>,
-    /// Last updater.
-    #[serde(rename = "_updatedBy")]
-    pub updated_by: Option<String>,
-    /// Creation time.
-    #[serde(rename = "_createdAt")]
-    #[serde_as(as = "Option<TimestampMilliSeconds<i64>>")]
-    pub created_at: Option<DateTime<Utc>>,
-    /// Last update time.
-    #[serde(rename = "_updatedAt")]
-    #[serde_as(as = "Option<TimestampMilliSeconds<i64>>")]
-    pub updated_at: Option<DateTime<Utc>>,
+    /// Identifier and audit fields.
+    #[serde(flatten)]
+    pub meta: super::Meta<String>,
     /// Every other field, as sent.
     #[serde(flatten)]
     pub fields: Map<String, Value>,

@@ -6,6 +6,8 @@ use serde_json::json;
 use thehive_client::model::InputAlert;
 use thehive_client::{Error, RetryPolicy, TheHive};
 use wiremock::matchers::{header, method, path};
+
+use crate::support::{given, EmptyBody, ORG};
 use wiremock::{Mock, ResponseTemplate};
 
 use crate::support::{fixture, hive, server, API_KEY};
@@ -23,8 +25,10 @@ fn alert() -> InputAlert {
 #[tokio::test]
 async fn duplicate_alert_is_a_distinct_error() {
     let s = server().await;
-    Mock::given(method("POST"))
-        .and(path("/thehive/api/v1/alert"))
+    given("POST", "/api/v1/alert")
+        .and(crate::support::JsonBody(
+            serde_json::to_value(alert()).unwrap(),
+        ))
         .respond_with(ResponseTemplate::new(400).set_body_raw(
             fixture("error_400_duplicate_alert.json"),
             "application/json",
@@ -46,7 +50,7 @@ async fn duplicate_alert_is_a_distinct_error() {
 #[tokio::test]
 async fn other_bad_requests_stay_plain_http_errors() {
     let s = server().await;
-    Mock::given(method("POST"))
+    given("POST", "/api/v1/alert")
         .respond_with(ResponseTemplate::new(400).set_body_json(
             json!({"type": "AttributeCheckingError", "message": "title is missing"}),
         ))
@@ -61,16 +65,15 @@ async fn other_bad_requests_stay_plain_http_errors() {
 #[tokio::test]
 async fn not_found_and_unauthorized_are_matchable_and_leak_no_key() {
     let s = server().await;
-    Mock::given(method("GET"))
-        .and(path("/thehive/api/v1/case/~404"))
+    given("GET", "/api/v1/case/~404")
+        .and(EmptyBody)
         .respond_with(
             ResponseTemplate::new(404).set_body_raw(fixture("error_404.json"), "application/json"),
         )
         .expect(1)
         .mount(&s)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/thehive/api/v1/user/current"))
+    given("GET", "/api/v1/user/current")
         .respond_with(
             ResponseTemplate::new(401).set_body_raw(fixture("error_401.json"), "application/json"),
         )
@@ -97,7 +100,7 @@ async fn not_found_and_unauthorized_are_matchable_and_leak_no_key() {
 #[tokio::test]
 async fn proxy_html_errors_are_reduced_to_text() {
     let s = server().await;
-    Mock::given(method("GET"))
+    given("GET", "/api/v1/status")
         .respond_with(ResponseTemplate::new(502).set_body_raw(
             "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx/1.27.0</body></html>",
             "text/html",
@@ -116,6 +119,7 @@ fn retrying(s: &wiremock::MockServer) -> TheHive {
     TheHive::builder(&format!("{}/thehive", s.uri()))
         .unwrap()
         .api_key(API_KEY.to_owned())
+        .organisation(ORG)
         .retry(
             RetryPolicy::default()
                 .initial_backoff(Duration::from_millis(5))
@@ -128,8 +132,7 @@ fn retrying(s: &wiremock::MockServer) -> TheHive {
 #[tokio::test]
 async fn alert_create_is_not_repeated_after_a_5xx() {
     let s = server().await;
-    Mock::given(method("POST"))
-        .and(path("/thehive/api/v1/alert"))
+    given("POST", "/api/v1/alert")
         .respond_with(ResponseTemplate::new(503))
         .expect(1)
         .mount(&s)
@@ -141,8 +144,7 @@ async fn alert_create_is_not_repeated_after_a_5xx() {
 #[tokio::test]
 async fn reads_are_retried_and_honour_retry_after() {
     let s = server().await;
-    Mock::given(method("GET"))
-        .and(path("/thehive/api/v1/alert/~1"))
+    given("GET", "/api/v1/alert/~1")
         .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "1"))
         .up_to_n_times(1)
         .expect(1)
@@ -171,6 +173,10 @@ async fn organisation_can_change_per_call_and_ids_are_encoded() {
     Mock::given(method("GET"))
         .and(path("/thehive/api/v1/case/case%20with%2Fslash"))
         .and(header("x-organisation", "cert-eu"))
+        .and(header(
+            "authorization",
+            format!("Bearer {API_KEY}").as_str(),
+        ))
         .respond_with(
             ResponseTemplate::new(200).set_body_raw(fixture("case.json"), "application/json"),
         )
@@ -209,4 +215,25 @@ fn builder_validates_early() {
         .build()
         .unwrap_err();
     assert!(e.to_string().contains("/nonexistent/ca.pem"), "{e}");
+}
+
+#[test]
+fn no_secret_in_debug_output() {
+    let builder = TheHive::builder("https://hive.example")
+        .unwrap()
+        .api_key(API_KEY.to_owned());
+    assert!(!format!("{builder:?}").contains(API_KEY));
+    let hive = builder.build().unwrap();
+    assert!(!format!("{hive:?}").contains(API_KEY));
+    let basic = TheHive::builder("https://hive.example")
+        .unwrap()
+        .basic("admin@thehive.local", "pw-SECRET".to_owned());
+    assert!(!format!("{basic:?}").contains("pw-SECRET"));
+    let auth = thehive_client::areas::ConnectorAuth::bearer("ctx-SECRET".to_owned());
+    let server = thehive_client::areas::ConnectorServer::new("c", "http://cortex:9001", auth);
+    assert!(!format!("{server:?}").contains("ctx-SECRET"));
+    // The key does go on the wire where TheHive needs it.
+    assert!(serde_json::to_string(&server)
+        .unwrap()
+        .contains("ctx-SECRET"));
 }

@@ -4,10 +4,10 @@ use futures_util::TryStreamExt;
 use serde_json::{json, Value};
 use thehive_client::model::Alert;
 use thehive_client::query::{Filter, Query, Search};
-use wiremock::matchers::{method, path, query_param};
-use wiremock::{Mock, Request, Respond, ResponseTemplate};
+use wiremock::matchers::query_param;
+use wiremock::{Request, Respond, ResponseTemplate};
 
-use crate::support::{fixture_json, hive, server};
+use crate::support::{fixture_json, given, hive, server, ExactQuery};
 
 /// Answers a page of `total` alerts, reading `from`/`to` from the page operation.
 struct AlertPages {
@@ -43,8 +43,7 @@ impl Respond for AlertPages {
 #[tokio::test]
 async fn stream_walks_every_page_once() {
     let s = server().await;
-    Mock::given(method("POST"))
-        .and(path("/thehive/api/v1/query"))
+    given("POST", "/api/v1/query")
         .and(query_param("name", "alerts"))
         .respond_with(AlertPages { total: 5 })
         .expect(3)
@@ -60,8 +59,8 @@ async fn stream_walks_every_page_once() {
 #[tokio::test]
 async fn page_reports_total_and_next() {
     let s = server().await;
-    Mock::given(method("POST"))
-        .and(path("/thehive/api/v1/query"))
+    given("POST", "/api/v1/query")
+        .and(ExactQuery(Vec::new()))
         .respond_with(AlertPages { total: 3 })
         .expect(2)
         .mount(&s)

@@ -37,6 +37,18 @@ pub(crate) async fn catch_all(s: &MockServer) {
         .await;
 }
 
+/// A mock of `verb path` under the `/thehive` context path that also pins the API key and the
+/// organisation header.
+pub(crate) fn given(verb: &str, p: &str) -> wiremock::MockBuilder {
+    Mock::given(method(verb))
+        .and(path(format!("/thehive{p}")))
+        .and(header(
+            "authorization",
+            format!("Bearer {API_KEY}").as_str(),
+        ))
+        .and(header("x-organisation", ORG))
+}
+
 pub(crate) fn hive(s: &MockServer) -> TheHive {
     TheHive::builder(&format!("{}/thehive", s.uri()))
         .unwrap()
