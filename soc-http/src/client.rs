@@ -326,6 +326,25 @@ impl HttpClient {
         ClientBuilder::new(base)
     }
 
+    /// The same client (pool, TLS, timeouts, retries) with other credentials: an anonymous
+    /// bootstrap client that has just created an account can continue with its key.
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidInput`] if the credentials cannot be sent in a header.
+    pub fn with_auth(&self, auth: Auth) -> Result<HttpClient> {
+        auth.validate()?;
+        let i = &self.inner;
+        Ok(HttpClient {
+            inner: Arc::new(Inner {
+                http: i.http.clone(),
+                base: i.base.clone(),
+                auth,
+                retry: i.retry.clone(),
+                insecure: i.insecure,
+            }),
+        })
+    }
+
     /// The base URL, always ending in `/`.
     #[must_use]
     pub fn base_url(&self) -> &Url {
@@ -347,14 +366,27 @@ impl HttpClient {
         url
     }
 
-    /// A request to `segments` under the base URL.
+    /// A request to `segments` under the base URL. A segment that is empty, `.` or `..` would
+    /// change the path's meaning: the request then fails with an invalid-input error when sent.
     pub fn request<I>(&self, method: Method, segments: I) -> RequestBuilder
     where
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
+        let segments: Vec<I::Item> = segments.into_iter().collect();
+        let bad = segments
+            .iter()
+            .map(AsRef::as_ref)
+            .find(|s| s.is_empty() || *s == "." || *s == "..")
+            .map(str::to_owned);
         let url = self.url(segments);
-        RequestBuilder::new(self.clone(), method, url)
+        let r = RequestBuilder::new(self.clone(), method, url);
+        match bad {
+            Some(s) => r.reject(Error::invalid_input(format!(
+                "path segment {s:?} (an empty, \".\" or \"..\" identifier) would change the route"
+            ))),
+            None => r,
+        }
     }
 
     /// A `GET` request.

@@ -152,10 +152,25 @@ impl Error {
     }
 
     pub(crate) fn with_body(mut self, body: &[u8], content_type: Option<&str>) -> Self {
-        self.0.body_snippet = snippet(body, content_type);
-        if body.len() <= MAX_JSON_BODY {
-            self.0.body_json = serde_json::from_slice(body).ok();
-        }
+        let json = if body.len() <= MAX_JSON_BODY {
+            serde_json::from_slice::<serde_json::Value>(body).ok()
+        } else {
+            None
+        };
+        self.0.body_snippet = match &json {
+            // Secret-named fields of a JSON body (a connector key a server echoes back, say)
+            // are masked before the body is kept.
+            Some(v) => {
+                let mut v = v.clone();
+                redact_json(&mut v);
+                Some(truncate_chars(&v.to_string(), SNIPPET_CHARS))
+            }
+            None => snippet(body, content_type),
+        };
+        self.0.body_json = json.map(|mut v| {
+            redact_json(&mut v);
+            v
+        });
         self
     }
 
@@ -320,6 +335,28 @@ const SECRET_PARAMS: &[&str] = &[
     "session",
 ];
 
+/// Masks, in place, the values of JSON object keys that name a secret (`key`, `apikey`,
+/// `password`, `secret`, `token` ...), at any depth.
+pub fn redact_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                let lower = k.to_ascii_lowercase();
+                let secret = SECRET_PARAMS.iter().any(|s| lower.contains(s))
+                    && !val.is_object()
+                    && !val.is_array();
+                if secret && !val.is_null() {
+                    *val = serde_json::Value::String("REDACTED".to_owned());
+                } else {
+                    redact_json(val);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
 /// The URL with userinfo removed and the values of secret-looking query parameters replaced.
 #[must_use]
 pub fn redact_url(url: &Url) -> String {
@@ -436,6 +473,19 @@ mod tests {
             r,
             "https://misp.example/events?apikey=REDACTED&page=2&X-Amz-Signature=REDACTED"
         );
+    }
+
+    #[test]
+    fn secret_json_fields_are_masked_in_bodies() {
+        let body = br#"{"servers":[{"name":"cortex","auth":{"type":"bearer","key":"ctx-SECRET"},"password":"pw-SECRET"}],"message":"bad"}"#;
+        let e = Error::bare(ErrorKind::Decode).with_body(body, Some("application/json"));
+        let shown = format!("{e} {e:?} {}", e.body_json().unwrap());
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert_eq!(
+            e.body_json().unwrap()["servers"][0]["auth"]["type"],
+            "bearer"
+        );
+        assert_eq!(e.body_json().unwrap()["message"], "bad");
     }
 
     #[test]

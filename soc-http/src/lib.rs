@@ -45,16 +45,18 @@ mod multipart;
 mod page;
 mod request;
 mod retry;
+mod upload;
 
 pub use auth::{serialize_secret, Auth};
 pub use client::{
     parse_base_url, ClientBuilder, HttpClient, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT,
 };
-pub use error::{redact_url, Error, ErrorKind, Result};
+pub use error::{redact_json, redact_url, Error, ErrorKind, Result};
 pub use multipart::{Multipart, Part};
 pub use page::{collect_bounded, paginate, Page};
 pub use request::{decode_json, RequestBuilder, Response};
 pub use retry::{parse_retry_after, Failure, RetryPolicy};
+pub use upload::FileUpload;
 
 pub use http::{Method, StatusCode};
 pub use secrecy::{ExposeSecret, SecretString};

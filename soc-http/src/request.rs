@@ -28,7 +28,6 @@ enum Body {
 
 /// A request being built. Send it with one of the reading methods ([`RequestBuilder::json`],
 /// [`RequestBuilder::no_content`], [`RequestBuilder::download`], ...).
-#[derive(Debug)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct RequestBuilder {
     client: HttpClient,
@@ -39,6 +38,17 @@ pub struct RequestBuilder {
     idempotent: bool,
     timeout: Option<Duration>,
     error: Option<Error>,
+}
+
+impl std::fmt::Debug for RequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestBuilder")
+            .field("method", &self.method)
+            .field("url", &crate::error::redact_url(&self.url))
+            .field("idempotent", &self.idempotent)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RequestBuilder {
@@ -57,6 +67,11 @@ impl RequestBuilder {
             timeout: None,
             error: None,
         }
+    }
+
+    pub(crate) fn reject(mut self, e: Error) -> Self {
+        self.fail(e);
+        self
     }
 
     fn fail(&mut self, e: Error) {
@@ -107,9 +122,10 @@ impl RequestBuilder {
 
     /// Adds a header. An invalid name or value fails the request when it is sent.
     pub fn header(mut self, name: &str, value: &str) -> Self {
+        // Bytes beyond ASCII are allowed (as obs-text): organisation names need not be English.
         match (
             HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
+            HeaderValue::from_bytes(value.as_bytes()),
         ) {
             (Ok(n), Ok(v)) => {
                 self.headers.insert(n, v);
@@ -348,11 +364,20 @@ impl RequestBuilder {
 }
 
 /// A successful response.
-#[derive(Debug)]
 pub struct Response {
     inner: reqwest::Response,
     method: Method,
     url: Url,
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("method", &self.method)
+            .field("url", &crate::error::redact_url(&self.url))
+            .field("status", &self.inner.status())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Response {
@@ -495,9 +520,13 @@ async fn status_error(method: &Method, url: &Url, resp: reqwest::Response) -> Er
     let body = resp.bytes().await.unwrap_or_default();
     let mut e = Error::bare(ErrorKind::from_status(status));
     if let Some(loc) = location.filter(|_| status.is_redirection()) {
+        let shown = url.join(&loc).map_or_else(
+            |_| "another location".to_owned(),
+            |u| crate::error::redact_url(&u),
+        );
         e = Error::new(
             ErrorKind::UnexpectedStatus,
-            format!("redirected to {loc}: check the base URL (scheme, host, context path)"),
+            format!("redirected to {shown}: check the base URL (scheme, host, context path)"),
         );
     }
     e.with_request(method, url)

@@ -17,7 +17,11 @@ use crate::error::{Error, Result};
 pub struct TheHive {
     http: HttpClient,
     organisation: Option<String>,
+    pub(crate) download_timeout: Duration,
 }
+
+/// The default time allowed for a download (attachments, exports, reports) to complete.
+pub const DEFAULT_DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// Builds a [`TheHive`] client; every setting is checked in [`TheHiveBuilder::build`].
 #[derive(Debug)]
@@ -25,6 +29,7 @@ pub struct TheHiveBuilder {
     http: soc_http::ClientBuilder,
     auth: Option<Auth>,
     organisation: Option<String>,
+    download_timeout: Duration,
 }
 
 impl TheHive {
@@ -39,6 +44,7 @@ impl TheHive {
                 .user_agent(concat!("thehive-client/", env!("CARGO_PKG_VERSION"))),
             auth: None,
             organisation: None,
+            download_timeout: DEFAULT_DOWNLOAD_TIMEOUT,
         })
     }
 
@@ -48,6 +54,7 @@ impl TheHive {
         Self {
             http,
             organisation: None,
+            download_timeout: DEFAULT_DOWNLOAD_TIMEOUT,
         }
     }
 
@@ -58,6 +65,7 @@ impl TheHive {
         Self {
             http: self.http.clone(),
             organisation: Some(organisation.into()),
+            download_timeout: self.download_timeout,
         }
     }
 
@@ -67,6 +75,7 @@ impl TheHive {
         Self {
             http: self.http.clone(),
             organisation: None,
+            download_timeout: self.download_timeout,
         }
     }
 
@@ -120,7 +129,11 @@ impl TheHive {
         segments: &[&str],
         writer: &mut W,
     ) -> Result<u64> {
-        Ok(self.request(Method::GET, segments).download(writer).await?)
+        Ok(self
+            .request(Method::GET, segments)
+            .timeout(self.download_timeout)
+            .download(writer)
+            .await?)
     }
 
     /// A non-idempotent multipart request, decoding the answer.
@@ -289,6 +302,14 @@ impl TheHiveBuilder {
         self
     }
 
+    /// Time allowed for a download (attachments, exports, reports) to complete, instead of the
+    /// request timeout. Default one hour.
+    #[must_use]
+    pub fn download_timeout(mut self, d: Duration) -> Self {
+        self.download_timeout = d;
+        self
+    }
+
     /// Retry policy. The default retries reads and other idempotent calls three times; creates
     /// are never replayed once TheHive may have seen them.
     #[must_use]
@@ -323,6 +344,7 @@ impl TheHiveBuilder {
         Ok(TheHive {
             http: self.http.auth(auth).build()?,
             organisation: self.organisation,
+            download_timeout: self.download_timeout,
         })
     }
 }

@@ -115,7 +115,7 @@ pub mod records {
     };
 }
 
-pub use client::{TheHive, TheHiveBuilder};
+pub use client::{TheHive, TheHiveBuilder, DEFAULT_DOWNLOAD_TIMEOUT};
 pub use error::{Error, Result};
-pub use soc_http::{Page, RetryPolicy, SecretString};
+pub use soc_http::{self, Page, RetryPolicy, SecretString};
 pub use upload::FileUpload;

@@ -137,6 +137,12 @@ impl Filter {
         Self(json!({ op: out }))
     }
 
+    /// A filter written as JSON, for operators this builder does not wrap.
+    #[must_use]
+    pub fn raw(v: Value) -> Self {
+        Self(v)
+    }
+
     /// The JSON of the filter.
     #[must_use]
     pub fn to_value(&self) -> &Value {
@@ -484,6 +490,10 @@ impl Search {
 
     pub(crate) fn extra(&self) -> &[String] {
         &self.extra_data
+    }
+
+    pub(crate) fn has_sort(&self) -> bool {
+        self.sort.is_some()
     }
 
     pub(crate) fn filter_ref(&self) -> Option<&Filter> {

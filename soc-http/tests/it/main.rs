@@ -451,3 +451,32 @@ fn insecure_is_visible_in_debug() {
         .unwrap();
     assert!(format!("{c:?}").contains("insecure: true"));
 }
+
+#[tokio::test]
+async fn dot_and_empty_segments_are_refused_before_sending() {
+    let s = server().await;
+    let c = client(&s, "/thehive");
+    for bad in ["..", ".", ""] {
+        let e = c
+            .delete(["api", "case", bad])
+            .no_content()
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad:?}: {e}");
+        assert!(e.to_string().contains("would change the route"), "{e}");
+    }
+}
+
+#[test]
+fn request_debug_hides_secret_query_values() {
+    let c = HttpClient::builder("https://x/").unwrap().build().unwrap();
+    let r = c.get(["export"]).query_secret(
+        "password",
+        &soc_http::SecretString::from("pw-SECRET".to_owned()),
+    );
+    let shown = format!("{r:?}");
+    assert!(
+        !shown.contains("pw-SECRET") && shown.contains("password=REDACTED"),
+        "{shown}"
+    );
+}

@@ -215,6 +215,7 @@ impl Alerts<'_> {
                 Method::GET,
                 &["alert", id.as_str(), "attachment", attachment, "download"],
             )
+            .timeout(self.hive.download_timeout)
             .download(writer)
             .await?)
     }
@@ -232,6 +233,7 @@ impl Alerts<'_> {
                 Method::GET,
                 &["alert", id.as_str(), "attachment", attachment],
             )
+            .timeout(self.hive.download_timeout)
             .download(writer)
             .await?)
     }

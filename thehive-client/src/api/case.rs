@@ -104,6 +104,15 @@ impl Cases<'_> {
         self.update(id, &update).await
     }
 
+    /// Reopens a closed case with an open status (`New`, `InProgress` or an organisation's own).
+    pub async fn reopen(&self, id: &CaseId, status: &str) -> Result<()> {
+        let update = CaseUpdate {
+            status: Some(status.to_owned()),
+            ..CaseUpdate::default()
+        };
+        self.update(id, &update).await
+    }
+
     /// Merges cases into a new one and answers it.
     pub async fn merge(&self, ids: &[CaseId]) -> Result<Case> {
         let joined = ids.iter().map(CaseId::as_str).collect::<Vec<_>>().join(",");
@@ -162,6 +171,7 @@ impl Cases<'_> {
             .hive
             .request(Method::GET, &["case", id.as_str(), "export"])
             .query_secret("password", password)
+            .timeout(self.hive.download_timeout)
             .download(writer)
             .await?)
     }
@@ -331,6 +341,7 @@ impl Cases<'_> {
                 Method::GET,
                 &["case", id.as_str(), "attachment", attachment, "download"],
             )
+            .timeout(self.hive.download_timeout)
             .download(writer)
             .await?)
     }
@@ -348,6 +359,7 @@ impl Cases<'_> {
                 Method::GET,
                 &["case", id.as_str(), "attachment", attachment],
             )
+            .timeout(self.hive.download_timeout)
             .download(writer)
             .await?)
     }

@@ -15,14 +15,29 @@ use crate::upload::{json_and_files, FileUpload};
 use crate::{Result, TheHive};
 
 /// Credentials TheHive uses to call a connected server.
+#[skip_serializing_none]
 #[derive(Clone, Serialize, Deserialize)]
 pub struct ConnectorAuth {
-    /// `bearer` for Cortex, `key` for MISP.
+    /// `bearer` or `key` (API keys), `basic`, or `none`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// The API key.
-    #[serde(serialize_with = "soc_http::serialize_secret")]
-    pub key: SecretString,
+    /// The API key, for `bearer` and `key`.
+    #[serde(default, serialize_with = "serialize_opt_secret")]
+    pub key: Option<SecretString>,
+    /// Other settings of the scheme (`username`, `password` for `basic`), kept as sent and
+    /// never shown by `Debug`.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn serialize_opt_secret<S: serde::Serializer>(
+    key: &Option<SecretString>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match key {
+        Some(k) => soc_http::serialize_secret(k, s),
+        None => s.serialize_none(),
+    }
 }
 
 impl ConnectorAuth {
@@ -30,7 +45,8 @@ impl ConnectorAuth {
     pub fn bearer(key: impl Into<SecretString>) -> Self {
         Self {
             kind: "bearer".into(),
-            key: key.into(),
+            key: Some(key.into()),
+            extra: Map::new(),
         }
     }
 
@@ -38,7 +54,8 @@ impl ConnectorAuth {
     pub fn key(key: impl Into<SecretString>) -> Self {
         Self {
             kind: "key".into(),
-            key: key.into(),
+            key: Some(key.into()),
+            extra: Map::new(),
         }
     }
 }
@@ -47,14 +64,16 @@ impl fmt::Debug for ConnectorAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectorAuth")
             .field("kind", &self.kind)
-            .field("key", &"[REDACTED]")
+            .field("key", &self.key.as_ref().map(|_| "[REDACTED]"))
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
             .finish()
     }
 }
 
-/// One server of a connector configuration.
+/// One server of a connector configuration. `Debug` shows the names of `wsConfig` and extra
+/// settings, not their values (they can hold proxy or keystore passwords).
 #[skip_serializing_none]
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectorServer {
     /// The name TheHive knows it by (the `cortexId` of jobs).
@@ -72,6 +91,30 @@ pub struct ConnectorServer {
     /// Other settings (`purpose`, `tags`, `caseTemplate` for MISP ...).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for ConnectorServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys = |v: Option<&Value>| {
+            v.and_then(Value::as_object)
+                .map(|m| m.keys().cloned().collect::<Vec<_>>())
+        };
+        f.debug_struct("ConnectorServer")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("auth", &self.auth)
+            .field(
+                "included_the_hive_organisations",
+                &self.included_the_hive_organisations,
+            )
+            .field(
+                "excluded_the_hive_organisations",
+                &self.excluded_the_hive_organisations,
+            )
+            .field("ws_config", &keys(self.ws_config.as_ref()))
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl ConnectorServer {

@@ -230,6 +230,7 @@ impl Organisations<'_> {
                 Method::GET,
                 &["organisation", id.as_str(), "avatar", file_hash],
             )
+            .timeout(self.hive.download_timeout)
             .download(writer)
             .await?)
     }

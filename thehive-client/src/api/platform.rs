@@ -336,6 +336,7 @@ impl CaseReports<'_> {
             .query_pair("format", format)
             .query_pair("caseReportTemplateId", template_id)
             .query_pair("caseId", case.as_str())
+            .timeout(self.hive.download_timeout)
             .download(writer)
             .await?)
     }
@@ -351,6 +352,7 @@ impl CaseReports<'_> {
             .request(Method::POST, &["caseReport", "render"])
             .idempotent(true)
             .json_body(request)
+            .timeout(self.hive.download_timeout)
             .download(writer)
             .await?)
     }
@@ -413,6 +415,7 @@ impl Export<'_> {
             .request(Method::GET, &["export"])
             .query_pair("query", &q)
             .query_pair("options", &options.to_string())
+            .timeout(self.hive.download_timeout)
             .download(writer)
             .await?)
     }

@@ -47,6 +47,10 @@ impl QueryApi<'_> {
         Ok(self.send(query, name).json().await?)
     }
 
+    pub(crate) async fn run_value(&self, query: &Query, name: Option<&str>) -> Result<Value> {
+        Ok(self.send(query, name).json().await?)
+    }
+
     /// Runs a query and returns the raw JSON answer (a list, a number, or an object).
     ///
     /// # Errors
@@ -187,6 +191,14 @@ impl QueryApi<'_> {
         page_size: u64,
         name: &'static str,
     ) -> impl Stream<Item = Result<T>> + 'static {
+        // Pages of an unsorted query may overlap or skip items: sort by creation unless told.
+        let sorted;
+        let search = if search.has_sort() {
+            search
+        } else {
+            sorted = search.clone().sort(crate::query::Sort::asc("_createdAt"));
+            &sorted
+        };
         self.stream_named(
             search.apply_unpaged(base),
             page_size,

@@ -200,6 +200,7 @@ impl Logs<'_> {
                 Method::GET,
                 &["log", id.as_str(), "attachment", attachment, "download"],
             )
+            .timeout(self.hive.download_timeout)
             .download(writer)
             .await?)
     }
@@ -255,19 +256,23 @@ impl Comments<'_> {
     finders!(Comment, "comments", "listComment", "comments");
 }
 
-/// The one entity a `get<Entity>` query selects.
+/// The one entity a `get<Entity>` query selects. TheHive answers the object itself; a list (of
+/// one, or empty) is accepted too.
 pub(crate) async fn one<T: serde::de::DeserializeOwned>(
     hive: &TheHive,
     query: Query,
     entity: &'static str,
     id: &str,
 ) -> Result<T> {
-    let mut items: Vec<T> = hive.query().run_named(&query, Some(entity)).await?;
-    if items.is_empty() {
-        return Err(Error::NotFound {
-            entity,
-            id: id.to_owned(),
-        });
-    }
-    Ok(items.swap_remove(0))
+    let v: serde_json::Value = hive.query().run_value(&query, Some(entity)).await?;
+    let item = match v {
+        serde_json::Value::Array(items) => items.into_iter().next(),
+        serde_json::Value::Null => None,
+        other => Some(other),
+    };
+    let item = item.ok_or_else(|| Error::NotFound {
+        entity,
+        id: id.to_owned(),
+    })?;
+    soc_http::decode_json(item.to_string().as_bytes()).map_err(Error::from)
 }

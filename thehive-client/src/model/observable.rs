@@ -60,11 +60,11 @@ pub struct Observable {
 }
 
 /// The short report of one analyzer on an observable.
+#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportSummary {
     /// Verdicts.
-    #[serde(default)]
-    pub taxonomies: Vec<Taxonomy>,
+    pub taxonomies: Option<Vec<Taxonomy>>,
     /// Fields this crate does not model.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

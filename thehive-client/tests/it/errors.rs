@@ -237,3 +237,19 @@ fn no_secret_in_debug_output() {
         .unwrap()
         .contains("ctx-SECRET"));
 }
+
+#[test]
+fn connector_configs_decode_every_auth_scheme_and_hide_settings() {
+    use thehive_client::areas::CortexConfig;
+    let raw = serde_json::json!({
+        "servers": [{
+            "name": "cortex-basic", "url": "https://cortex:9001",
+            "auth": {"type": "basic", "username": "svc", "password": "basic-SECRET"},
+            "wsConfig": {"proxy": {"host": "proxy", "port": 3128, "password": "proxy-SECRET"}}
+        }]
+    });
+    let c: CortexConfig = serde_json::from_value(raw.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&c).unwrap(), raw, "lossless");
+    let shown = format!("{c:?}");
+    assert!(!shown.contains("SECRET"), "{shown}");
+}

@@ -49,7 +49,7 @@ fn observables() {
     let o: Observable = round_trip("observable.json");
     let reports = o.reports.expect("reports");
     let (_, summary) = reports.iter().next().expect("one report");
-    assert!(!summary.taxonomies.is_empty());
+    assert!(summary.taxonomies.as_ref().is_some_and(|t| !t.is_empty()));
     let f: Observable = round_trip("observable_file.json");
     assert!(f.data.is_none() && f.attachment.is_some());
     let created: Vec<Observable> = round_trip("observable_create.json");

@@ -2357,7 +2357,7 @@ pub(crate) fn query_ops() -> Vec<Op> {
         with(
             q("comment"),
             json!({"query": [{"_name": "getComment", "idOrName": "~c"}]}),
-            js(200, json!([crate::support::fixture_json("comment.json")])),
+            js(200, crate::support::fixture_json("comment.json")),
             call(|h| async move { h.comments().get(&"~c".into()).await.map(|_| ()) }),
         ),
         with(

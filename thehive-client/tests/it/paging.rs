@@ -54,6 +54,22 @@ async fn stream_walks_every_page_once() {
     let all: Vec<Alert> = h.alerts().stream(&search, 2).try_collect().await.unwrap();
     let ids: Vec<&str> = all.iter().map(|a| a.meta.id.as_str()).collect();
     assert_eq!(ids, ["~0", "~1", "~2", "~3", "~4"]);
+    let pages: Vec<Value> = s
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    let expected = |from: u64, to: u64| {
+        json!({"query": [
+            {"_name": "listAlert"},
+            {"_name": "filter", "_eq": {"_field": "stage", "_value": "New"}},
+            {"_name": "sort", "_fields": [{"_createdAt": "asc"}]},
+            {"_name": "page", "from": from, "to": to, "extraData": ["total"]}
+        ]})
+    };
+    assert_eq!(pages, [expected(0, 2), expected(2, 4), expected(4, 6)]);
 }
 
 #[tokio::test]
