@@ -1,0 +1,8 @@
+//! Integration tests of `cortex-client` against a local mock of Cortex.
+
+mod bootstrap;
+mod errors;
+mod fixtures;
+mod operations;
+mod support;
+mod waiting;

@@ -1,0 +1,308 @@
+//! Strict request checks for the client crates' integration tests.
+//!
+//! An [`Op`] names one API operation as its specification does (`"POST /api/v1/alert"`), the
+//! exact request a client must send for it (query, body) and the answer to give; [`Runner`]
+//! plays a table of them against a fresh [`wiremock`] server each, pinning method, path,
+//! query, credentials and body, expecting exactly one call, and failing on any other request.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::Value;
+use wiremock::matchers::{any, header, method, path};
+use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
+
+/// Reads a fixture file of `dir` as text.
+///
+/// # Panics
+/// If the file cannot be read.
+#[must_use]
+pub fn fixture(dir: &str, name: &str) -> String {
+    let p = format!("{dir}/{name}");
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
+}
+
+/// Mounts the catch-all that answers 500 to any request no other mock expects and fails the
+/// test when the server is verified.
+pub async fn catch_all(s: &MockServer) {
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(500).set_body_string("unexpected request"))
+        .with_priority(u8::MAX)
+        .expect(0)
+        .named("unexpected request")
+        .mount(s)
+        .await;
+}
+
+/// A mock server with the catch-all mounted.
+pub async fn server() -> MockServer {
+    let s = MockServer::start().await;
+    catch_all(&s).await;
+    s
+}
+
+/// The query string is exactly these pairs, in any order.
+pub struct ExactQuery(pub Vec<(String, String)>);
+
+impl Match for ExactQuery {
+    fn matches(&self, r: &Request) -> bool {
+        let mut got: Vec<(String, String)> = r
+            .url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let mut want = self.0.clone();
+        got.sort();
+        want.sort();
+        got == want
+    }
+}
+
+/// The body is empty.
+pub struct EmptyBody;
+
+impl Match for EmptyBody {
+    fn matches(&self, r: &Request) -> bool {
+        r.body.is_empty()
+    }
+}
+
+/// The body is JSON equal to this value.
+pub struct JsonBody(pub Value);
+
+impl Match for JsonBody {
+    fn matches(&self, r: &Request) -> bool {
+        serde_json::from_slice::<Value>(&r.body).is_ok_and(|v| v == self.0)
+    }
+}
+
+/// The body is `multipart/form-data` and holds each of these fragments.
+pub struct MultipartWith(pub Vec<String>);
+
+impl Match for MultipartWith {
+    fn matches(&self, r: &Request) -> bool {
+        let ct = r
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let body = String::from_utf8_lossy(&r.body);
+        ct.starts_with("multipart/form-data; boundary=")
+            && self.0.iter().all(|f| body.contains(f.as_str()))
+    }
+}
+
+/// What a request must carry.
+pub enum Body {
+    /// Nothing.
+    None,
+    /// This JSON, with `Content-Type: application/json`.
+    Json(Value),
+    /// A multipart form holding these fragments.
+    Multipart(Vec<String>),
+}
+
+/// What the mock answers.
+pub enum Reply {
+    /// A status and no body.
+    Empty(u16),
+    /// A status and the JSON fixture file of this name.
+    Fixture(u16, &'static str),
+    /// A status and this JSON.
+    Json(u16, Value),
+    /// A status and this text (`text/plain`).
+    Text(u16, &'static str),
+}
+
+/// The call under test, given the client.
+pub type Call<C, E> =
+    Box<dyn Fn(C) -> Pin<Box<dyn Future<Output = Result<(), E>> + Send>> + Send + Sync>;
+
+/// Wraps an async closure as a [`Call`].
+pub fn call<C, E, F, Fut>(f: F) -> Call<C, E>
+where
+    F: Fn(C) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+{
+    Box::new(move |c| Box::pin(f(c)))
+}
+
+/// One operation: its name in the specification, the exact request and the answer.
+pub struct Op<C, E> {
+    /// `METHOD /path/{param}` (or `/path/:param`) as the specification names it.
+    pub spec: &'static str,
+    /// The concrete path, when it is not the spec's with `{x}`/`:x` replaced by `x`.
+    pub path: Option<String>,
+    /// The exact query pairs.
+    pub query: Vec<(&'static str, &'static str)>,
+    /// The body.
+    pub body: Body,
+    /// The answer.
+    pub reply: Reply,
+    /// The call under test.
+    pub call: Call<C, E>,
+}
+
+/// An operation with no query.
+pub fn op<C, E>(spec: &'static str, body: Body, reply: Reply, call: Call<C, E>) -> Op<C, E> {
+    Op {
+        spec,
+        path: None,
+        query: Vec::new(),
+        body,
+        reply,
+        call,
+    }
+}
+
+impl<C, E> Op<C, E> {
+    /// Sets the exact query pairs.
+    #[must_use]
+    pub fn query(mut self, q: &[(&'static str, &'static str)]) -> Self {
+        self.query = q.to_vec();
+        self
+    }
+
+    /// Sets the concrete path.
+    #[must_use]
+    pub fn at(mut self, p: &str) -> Self {
+        self.path = Some(p.to_owned());
+        self
+    }
+
+    /// The method of the spec.
+    pub fn method(&self) -> &'static str {
+        self.spec.split(' ').next().unwrap()
+    }
+
+    /// The path template of the spec.
+    pub fn template(&self) -> &'static str {
+        self.spec.split(' ').nth(1).unwrap()
+    }
+
+    fn concrete_path(&self) -> String {
+        self.path.clone().unwrap_or_else(|| {
+            self.template()
+                .split('/')
+                .map(|seg| {
+                    seg.trim_start_matches(':')
+                        .trim_matches(|c| c == '{' || c == '}')
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+    }
+}
+
+/// Plays [`Op`] tables against a mock server.
+pub struct Runner {
+    /// The context path the client's base URL carries (`/thehive`), or `""`.
+    pub prefix: &'static str,
+    /// Headers every request must carry (credentials, organisation).
+    pub headers: Vec<(&'static str, String)>,
+    /// The directory of the fixture files.
+    pub fixtures: &'static str,
+}
+
+impl Runner {
+    /// Runs each operation against a fresh mock that pins method, path, query, the runner's
+    /// headers and the body, expects exactly one call, and rejects anything else. `client`
+    /// builds the client for the server's base URL (with the runner's prefix).
+    ///
+    /// # Panics
+    /// On the first operation whose call fails or whose request differs.
+    pub async fn run<C: Clone, E: std::fmt::Display>(
+        &self,
+        ops: Vec<Op<C, E>>,
+        client: impl Fn(&str) -> C,
+    ) {
+        let s = MockServer::start().await;
+        let c = client(&format!("{}{}", s.uri(), self.prefix));
+        for op in ops {
+            s.reset().await;
+            catch_all(&s).await;
+            let mut m = Mock::given(method(op.method()))
+                .and(path(format!("{}{}", self.prefix, op.concrete_path())))
+                .and(ExactQuery(
+                    op.query
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                        .collect(),
+                ));
+            for (name, value) in &self.headers {
+                m = m.and(header(*name, value.as_str()));
+            }
+            m = match &op.body {
+                Body::None => m.and(EmptyBody),
+                Body::Json(v) => m
+                    .and(header("content-type", "application/json"))
+                    .and(JsonBody(v.clone())),
+                Body::Multipart(parts) => m.and(MultipartWith(parts.clone())),
+            };
+            let reply = match &op.reply {
+                Reply::Empty(s) => ResponseTemplate::new(*s),
+                Reply::Fixture(s, name) => ResponseTemplate::new(*s)
+                    .set_body_raw(fixture(self.fixtures, name), "application/json"),
+                Reply::Json(s, v) => ResponseTemplate::new(*s).set_body_json(v),
+                Reply::Text(s, t) => ResponseTemplate::new(*s).set_body_raw(*t, "text/plain"),
+            };
+            m.respond_with(reply)
+                .expect(1)
+                .named(op.spec)
+                .mount(&s)
+                .await;
+            let result = (op.call)(c.clone()).await;
+            if let Err(e) = result {
+                let seen: Vec<String> = s
+                    .received_requests()
+                    .await
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{} {} {}",
+                            r.method,
+                            r.url,
+                            String::from_utf8_lossy(&r.body)
+                        )
+                    })
+                    .collect();
+                panic!("{}: {e}\nrequests seen: {seen:#?}", op.spec);
+            }
+            s.verify().await;
+        }
+    }
+}
+
+/// Checks a coverage table against the operations a test table exercises: each table row
+/// `| \`METHOD /path\` | method | ...` whose method cell is not `—` must be tested, the table
+/// must have `expected_total` rows, and its summary must claim `**N of <expected_total>**`
+/// for the covered count. Answers the covered count.
+///
+/// # Panics
+/// When the table and the tests disagree.
+pub fn check_coverage(table: &str, tested: &[&str], expected_total: usize) -> usize {
+    let mut covered = 0;
+    let mut total = 0;
+    for line in table.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let spec = cells[1].trim_matches('`');
+        total += 1;
+        if cells[2] != "—" {
+            covered += 1;
+            assert!(
+                tested.contains(&spec),
+                "{spec} is marked covered by {} but no test exercises it",
+                cells[2]
+            );
+        }
+    }
+    assert_eq!(total, expected_total, "the table lists every operation");
+    let claim = format!("**{covered} of {expected_total}**");
+    assert!(
+        table.contains(&claim),
+        "the table's summary must say {claim}"
+    );
+    covered
+}
