@@ -27,6 +27,13 @@ pub enum Auth {
     },
     /// `Authorization: Bearer <token>` (TheHive and Cortex API keys).
     Bearer(SecretString),
+    /// `Authorization: <scheme> <token>` (Elasticsearch's `ApiKey <encoded>`, say).
+    Scheme {
+        /// The scheme name.
+        scheme: String,
+        /// The token.
+        token: SecretString,
+    },
     /// HTTP Basic authentication.
     Basic {
         /// The login.
@@ -55,6 +62,14 @@ impl Auth {
         Self::Bearer(token.into())
     }
 
+    /// `Authorization: <scheme> <token>`.
+    pub fn with_scheme(scheme: impl Into<String>, token: impl Into<SecretString>) -> Self {
+        Self::Scheme {
+            scheme: scheme.into(),
+            token: token.into(),
+        }
+    }
+
     /// A login and password.
     pub fn basic(username: impl Into<String>, password: impl Into<SecretString>) -> Self {
         Self::Basic {
@@ -70,6 +85,7 @@ impl Auth {
             Self::None => "none",
             Self::ApiKey { .. } => "api-key",
             Self::Bearer(_) => "bearer",
+            Self::Scheme { .. } => "scheme",
             Self::Basic { .. } => "basic",
         }
     }
@@ -87,6 +103,10 @@ impl Auth {
             Self::Bearer(t) => (
                 reqwest::header::AUTHORIZATION,
                 format!("Bearer {}", t.expose_secret()),
+            ),
+            Self::Scheme { scheme, token } => (
+                reqwest::header::AUTHORIZATION,
+                format!("{scheme} {}", token.expose_secret()),
             ),
             Self::Basic { username, password } => {
                 let raw = format!("{username}:{}", password.expose_secret());
@@ -117,6 +137,11 @@ impl fmt::Debug for Auth {
                 .field("key", &"[REDACTED]")
                 .finish(),
             Self::Bearer(_) => f.debug_tuple("Bearer").field(&"[REDACTED]").finish(),
+            Self::Scheme { scheme, .. } => f
+                .debug_struct("Scheme")
+                .field("scheme", scheme)
+                .field("token", &"[REDACTED]")
+                .finish(),
             Self::Basic { username, .. } => f
                 .debug_struct("Basic")
                 .field("username", username)
@@ -141,8 +166,18 @@ pub(crate) fn expose_for_query(secret: &SecretString) -> &str {
     secret.expose_secret()
 }
 
-/// Standard base64 with padding (RFC 4648), for Basic credentials.
-fn base64(input: &[u8]) -> String {
+/// `base64(id ":" secret)`, the encoded form of credentials made of an id and a secret (an
+/// Elasticsearch API key's `encoded` value).
+#[must_use]
+pub fn encode_credentials(id: &str, secret: &SecretString) -> SecretString {
+    SecretString::from(base64(
+        format!("{id}:{}", secret.expose_secret()).as_bytes(),
+    ))
+}
+
+/// Standard base64 with padding (RFC 4648), for Basic credentials and encoded API keys.
+#[must_use]
+pub fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {

@@ -47,7 +47,7 @@ mod request;
 mod retry;
 mod upload;
 
-pub use auth::{serialize_secret, Auth};
+pub use auth::{base64, encode_credentials, serialize_secret, Auth};
 pub use client::{
     parse_base_url, ClientBuilder, HttpClient, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT,
 };

@@ -153,6 +153,19 @@ impl RequestBuilder {
         self
     }
 
+    /// A JSON body sent with another JSON media type (such as Elasticsearch's
+    /// `application/vnd.elasticsearch+json; compatible-with=8`).
+    pub fn json_body_as<T: Serialize + ?Sized>(self, content_type: &str, body: &T) -> Self {
+        match serde_json::to_vec(body) {
+            Ok(data) => self.body(content_type, data),
+            Err(e) => {
+                let mut this = self;
+                this.fail(Error::invalid_input("request body cannot be serialised").with_source(e));
+                this
+            }
+        }
+    }
+
     /// A raw body with its content type.
     pub fn body(mut self, content_type: &str, data: impl Into<Bytes>) -> Self {
         match HeaderValue::from_str(content_type) {

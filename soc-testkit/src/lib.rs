@@ -97,7 +97,7 @@ impl Match for MultipartWith {
 pub enum Body {
     /// Nothing.
     None,
-    /// This JSON, with `Content-Type: application/json`.
+    /// This JSON, with the runner's JSON content type.
     Json(Value),
     /// A multipart form holding these fragments.
     Multipart(Vec<String>),
@@ -203,6 +203,8 @@ pub struct Runner {
     pub headers: Vec<(&'static str, String)>,
     /// The directory of the fixture files.
     pub fixtures: &'static str,
+    /// The `Content-Type` JSON bodies must carry (`application/json`).
+    pub json_content_type: &'static str,
 }
 
 impl Runner {
@@ -236,7 +238,7 @@ impl Runner {
             m = match &op.body {
                 Body::None => m.and(EmptyBody),
                 Body::Json(v) => m
-                    .and(header("content-type", "application/json"))
+                    .and(header("content-type", self.json_content_type))
                     .and(JsonBody(v.clone())),
                 Body::Multipart(parts) => m.and(MultipartWith(parts.clone())),
             };

@@ -26,8 +26,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     .run()?;
 
     step("tests");
+    let emulator = crate::emulator::Emulator::start()?;
+    let _emulator_url = emulator
+        .as_ref()
+        .map(|e| sh.push_env("ES_OPS_EMULATOR_URL", &e.url));
     cmd!(sh, "cargo test --workspace --all-targets --locked").run()?;
     cmd!(sh, "cargo test --workspace --doc --locked").run()?;
+    drop(_emulator_url);
+    drop(emulator);
 
     step("docs");
     let _doc_flags = sh.push_env("RUSTDOCFLAGS", "-D warnings");

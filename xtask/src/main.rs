@@ -4,6 +4,7 @@
 //!   docs built with warnings denied.
 
 mod ci;
+mod emulator;
 
 use std::process::ExitCode;
 

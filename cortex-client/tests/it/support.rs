@@ -95,6 +95,7 @@ pub(crate) async fn run(ops: Vec<Op>) {
         prefix: "/cortex",
         headers: vec![("authorization", format!("Bearer {API_KEY}"))],
         fixtures: FIXTURES,
+        json_content_type: "application/json",
     }
     .run(ops, client)
     .await;

@@ -80,6 +80,7 @@ pub(crate) async fn run(ops: Vec<Op>) {
             ("x-organisation", ORG.to_owned()),
         ],
         fixtures: FIXTURES,
+        json_content_type: "application/json",
     }
     .run(ops, client)
     .await;
