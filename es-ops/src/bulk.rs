@@ -430,7 +430,16 @@ struct ItemResponse {
     #[serde(default)]
     error: Option<Value>,
     #[serde(default)]
-    result: Option<String>,
+    result: Option<ItemResult>,
+}
+
+/// The `result` of an item; only `not_found` matters here (and parsing it allocates nothing).
+#[derive(Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum ItemResult {
+    NotFound,
+    #[serde(other)]
+    Other,
 }
 
 enum Verdict {
@@ -446,7 +455,7 @@ fn verdict(op: OpType, item: &ItemResponse, delete_not_found_ok: bool) -> Verdic
     if op == OpType::Delete
         && item.status == 404
         && delete_not_found_ok
-        && item.result.as_deref() == Some("not_found")
+        && item.result == Some(ItemResult::NotFound)
     {
         return Verdict::Ok;
     }

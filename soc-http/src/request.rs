@@ -485,15 +485,24 @@ impl Response {
 
 /// Decodes JSON into `T`, naming the path of the first value that does not fit.
 ///
+/// The body is parsed once, directly; only a body that fails is parsed again with path
+/// tracking, so the common case pays nothing for the better error.
+///
 /// # Errors
 /// [`ErrorKind::Decode`] with [`Error::decode_path`] set.
 pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    if let Ok(v) = serde_json::from_slice(body) {
+        return Ok(v);
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        Error::new(ErrorKind::Decode, inner.to_string()).with_decode_path(path)
-    })
+    match serde_path_to_error::deserialize(de) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            Err(Error::new(ErrorKind::Decode, inner.to_string()).with_decode_path(path))
+        }
+    }
 }
 
 fn transport_error(e: reqwest::Error, method: &Method, url: &Url) -> Error {
