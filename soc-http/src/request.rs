@@ -86,6 +86,12 @@ impl RequestBuilder {
         &self.url
     }
 
+    /// The request's method.
+    #[must_use]
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
     /// Appends query parameters serialised from `query` (a struct or a list of pairs).
     pub fn query<Q: Serialize + ?Sized>(mut self, query: &Q) -> Self {
         let mut url = self.url.clone();

@@ -4,6 +4,8 @@ use std::error::Error;
 
 use xshell::{cmd, Shell};
 
+use crate::services::{self, Service};
+
 /// Runs every step; `--no-fmt`-style flags are deliberately absent: CI is one command.
 pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     if let Some(a) = args.first() {
@@ -26,14 +28,18 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     .run()?;
 
     step("tests");
-    let emulator = crate::emulator::Emulator::start()?;
+    let emulator = Service::start(&services::NOIDA)?;
     let _emulator_url = emulator
         .as_ref()
         .map(|e| sh.push_env("ES_OPS_EMULATOR_URL", &e.url));
+    let modules = Service::start(&services::MISP_MODULES)?;
+    let _modules_url = modules
+        .as_ref()
+        .map(|m| sh.push_env("MISP_MODULES_URL", &m.url));
     cmd!(sh, "cargo test --workspace --all-targets --locked").run()?;
     cmd!(sh, "cargo test --workspace --doc --locked").run()?;
-    drop(_emulator_url);
-    drop(emulator);
+    drop((_emulator_url, _modules_url));
+    drop((emulator, modules));
 
     step("docs");
     let _doc_flags = sh.push_env("RUSTDOCFLAGS", "-D warnings");

@@ -6,7 +6,7 @@
 
 mod bench;
 mod ci;
-mod emulator;
+mod services;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,9 @@
+//! Integration tests of `misp-client` against a local mock of MISP (and, when
+//! `MISP_MODULES_URL` is set, a real misp-modules).
+
+mod errors;
+mod fixtures;
+mod modules;
+mod operations;
+mod search;
+mod support;

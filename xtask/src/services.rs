@@ -1,0 +1,162 @@
+//! Starts the local servers integration tests run against, for the duration of the test step:
+//! the `noida-db` Elasticsearch emulator and misp-modules, both installed by `.ci/run`.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How to start one server.
+pub(crate) struct Spec {
+    /// Its name, for messages.
+    pub(crate) name: &'static str,
+    /// The variable naming its executable.
+    pub(crate) bin_var: &'static str,
+    /// The tests that are skipped without it.
+    pub(crate) skipped: &'static str,
+    /// Its arguments, given the port and a scratch directory.
+    pub(crate) args: fn(u16, &std::path::Path) -> Vec<String>,
+    /// A path that answers 200 once it is ready.
+    pub(crate) ready_path: &'static str,
+    /// How long it may take to start.
+    pub(crate) start_within: Duration,
+}
+
+/// The Elasticsearch-compatible emulator.
+pub(crate) const NOIDA: Spec = Spec {
+    name: "es-ops emulator (noida-db)",
+    bin_var: "SOC_NOIDA_BIN",
+    skipped: "es-ops emulator tests",
+    args: |port, dir| {
+        let mut a: Vec<String> = ["start", "--only", "elasticsearch", "--elasticsearch-port"]
+            .map(String::from)
+            .to_vec();
+        a.push(port.to_string());
+        a.extend(["--host", "127.0.0.1", "--data-dir"].map(String::from));
+        a.push(dir.display().to_string());
+        a
+    },
+    ready_path: "/",
+    start_within: Duration::from_secs(20),
+};
+
+/// MISP's enrichment service.
+pub(crate) const MISP_MODULES: Spec = Spec {
+    name: "misp-modules",
+    bin_var: "SOC_MISP_MODULES_BIN",
+    skipped: "misp-client tests against a real misp-modules",
+    args: |port, _| {
+        vec![
+            "-l".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port.to_string(),
+        ]
+    },
+    ready_path: "/healthcheck",
+    start_within: Duration::from_secs(30),
+};
+
+/// A running server; stopped when dropped.
+pub(crate) struct Service {
+    child: Child,
+    scratch: PathBuf,
+    pub(crate) url: String,
+}
+
+impl Service {
+    /// Starts the server `spec` names through its variable, if set; `None` (with a note)
+    /// otherwise.
+    pub(crate) fn start(spec: &Spec) -> Result<Option<Self>, String> {
+        let Some(bin) = std::env::var_os(spec.bin_var) else {
+            eprintln!(
+                "note: {} is not set: {} will be skipped",
+                spec.bin_var, spec.skipped
+            );
+            return Ok(None);
+        };
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free port: {e}"))?
+            .port();
+        let scratch = std::env::temp_dir().join(format!(
+            "soc-{}-{}-{port}",
+            spec.bin_var.to_lowercase(),
+            std::process::id()
+        ));
+        std::fs::create_dir_all(scratch.join("data"))
+            .map_err(|e| format!("{}: {e}", scratch.display()))?;
+        let log = std::fs::File::create(scratch.join("log"))
+            .map_err(|e| format!("{}: {e}", scratch.display()))?;
+        let child = Command::new(&bin)
+            .args((spec.args)(port, &scratch.join("data")))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", PathBuf::from(&bin).display()))?;
+        let mut svc = Self {
+            child,
+            scratch,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let started = Instant::now();
+        while started.elapsed() < spec.start_within {
+            if let Ok(Some(status)) = svc.child.try_wait() {
+                let log = std::fs::read_to_string(svc.scratch.join("log")).unwrap_or_default();
+                let tail: String = log.lines().rev().take(20).collect::<Vec<_>>().join("\n");
+                return Err(format!("{} exited at start: {status}\n{tail}", spec.name));
+            }
+            if ready(port, spec.ready_path) {
+                eprintln!("{} at {}", spec.name, svc.url);
+                return Ok(Some(svc));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        svc.stop();
+        Err(format!(
+            "{} did not answer within {} s",
+            spec.name,
+            spec.start_within.as_secs()
+        ))
+    }
+
+    fn stop(&mut self) {
+        // SIGTERM lets it exit cleanly (misp-modules waits for running queries); kill is the
+        // fallback.
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.scratch);
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// `GET path` answers 200.
+fn ready(port: u16, path: &str) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+    let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    if s.write_all(req.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
+}
