@@ -185,10 +185,7 @@ impl<C, E> Op<C, E> {
         self.path.clone().unwrap_or_else(|| {
             self.template()
                 .split('/')
-                .map(|seg| {
-                    seg.trim_start_matches(':')
-                        .trim_matches(|c| c == '{' || c == '}')
-                })
+                .map(|seg| seg.trim_start_matches(':').replace(['{', '}'], ""))
                 .collect::<Vec<_>>()
                 .join("/")
         })

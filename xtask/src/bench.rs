@@ -1,7 +1,9 @@
 //! `cargo xtask bench [NAME...] [--quick]`: each benchmark beside its peer, in one run.
 //!
 //! Benchmarks: `es-bulk` (es-ops' bulk helper beside elasticsearch-py's `streaming_bulk` and
-//! `parallel_bulk`, against the same local null responder). The Python peers are installed in
+//! `parallel_bulk`, against the same local null responder) and `misp-search` (misp-client's
+//! streamed restSearch beside PyMISP's `search` on the same generated body: time and peak
+//! memory). The Python peers are installed in
 //! a virtual environment under the target directory. Results go to `bench/results/`.
 
 use std::error::Error;
@@ -10,7 +12,10 @@ use std::path::{Path, PathBuf};
 use xshell::{cmd, Shell};
 
 /// The peer packages, pinned.
-const PEERS: &[&str] = &["elasticsearch==9.5.1"];
+const PEERS: &[&str] = &["elasticsearch==9.5.1", "pymisp==2.5.34.4"];
+
+/// Every benchmark, in the order a bare `cargo xtask bench` runs them.
+const ALL: &[&str] = &["es-bulk", "misp-search"];
 
 pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     let quick = args.iter().any(|a| a == "--quick");
@@ -20,7 +25,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         .filter(|a| !a.starts_with("--"))
         .collect();
     if names.is_empty() {
-        names = vec!["es-bulk"];
+        names = ALL.to_vec();
     }
     let sh = Shell::new()?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -46,7 +51,25 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
                 )
                 .run()?;
             }
-            other => return Err(format!("unknown benchmark {other:?}; known: es-bulk").into()),
+            "misp-search" => {
+                let (attributes, rounds) = if quick {
+                    ("100000", "1")
+                } else {
+                    ("1000000", "3")
+                };
+                let peer = root.join("bench/peers/pymisp_search.py");
+                let out = root.join("bench/results/misp-search.json");
+                cmd!(
+                    sh,
+                    "cargo bench --locked -p misp-client --bench search -- --attributes {attributes} --rounds {rounds} --python {python} --peer {peer} --out {out}"
+                )
+                .run()?;
+            }
+            other => {
+                return Err(
+                    format!("unknown benchmark {other:?}; known: {}", ALL.join(", ")).into(),
+                )
+            }
         }
     }
     Ok(())

@@ -5,5 +5,6 @@ mod errors;
 mod fixtures;
 mod modules;
 mod operations;
+mod pymisp_routes;
 mod search;
 mod support;

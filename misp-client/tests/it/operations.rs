@@ -1702,3 +1702,50 @@ async fn count_reads_the_count_format() {
     )])
     .await;
 }
+
+#[test]
+fn every_pymisp_mapping_names_a_tested_method() {
+    let table = include_str!("../../COVERAGE.md");
+    // Without whitespace: formatted calls break lines between the handle and the method.
+    let tests: String = [
+        include_str!("operations.rs"),
+        include_str!("pymisp_routes.rs"),
+    ]
+    .concat()
+    .split_whitespace()
+    .collect();
+    let pymisp = table.split("## PyMISP").nth(1).expect("the PyMISP section");
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for line in pymisp
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| PyMISP"))
+    {
+        let cell = line
+            .split('|')
+            .nth(2)
+            .unwrap_or_default()
+            .trim()
+            .trim_matches('`');
+        // `handle().method`: the tests must call it.
+        let Some((handle, method)) = cell.split_once("().") else {
+            continue;
+        };
+        if !handle.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+            || !method.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        {
+            continue;
+        }
+        let called = format!("{handle}().{method}(");
+        let called = called.replace(' ', "");
+        if !tests.contains(&called) {
+            missing.push(cell);
+        }
+        checked += 1;
+    }
+    assert!(
+        missing.is_empty(),
+        "in the PyMISP table but called by no test: {missing:?}"
+    );
+    assert!(checked > 200, "only {checked} rows checked");
+}
