@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use soc_http::{Method, SecretString};
 
 use super::{unwrap, unwrap_list};
-use crate::model::{AuthKey, Feed, Organisation, User};
+use crate::model::{AuthKey, Feed, Organisation, Role, User};
 use crate::{Misp, Result};
 
 /// Feeds.
@@ -401,8 +401,8 @@ pub struct Roles<'a> {
 
 impl Roles<'_> {
     /// Every role.
-    pub async fn list(&self) -> Result<Vec<Value>> {
-        self.misp.get(&["roles", "index"]).await
+    pub async fn list(&self) -> Result<Vec<Role>> {
+        unwrap_list(self.misp.get(&["roles", "index"]).await?, "Role")
     }
     /// Creates a role (`{name, perm_add, perm_modify, ...}`).
     pub async fn add<B: Serialize + ?Sized>(&self, role: &B) -> Result<Value> {

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use soc_http::Method;
 
 use super::{unwrap, unwrap_list};
-use crate::model::{Attribute, Event, MispObject, NewAttribute, NewEvent, NewObject};
+use crate::model::{Attribute, Event, MispObject, NewAttribute, NewEvent, NewObject, Sighting};
 use crate::{Misp, Result};
 
 /// Events.
@@ -505,18 +505,20 @@ pub struct Sightings<'a> {
 
 impl Sightings<'_> {
     /// Sightings of an event (`GET /sightings/index/{event}`).
-    pub async fn of_event(&self, event_id: &str) -> Result<Vec<Value>> {
-        self.misp.get(&["sightings", "index", event_id]).await
+    pub async fn of_event(&self, event_id: &str) -> Result<Vec<Sighting>> {
+        sightings(self.misp.get(&["sightings", "index", event_id]).await?)
     }
 
     /// Sightings of an event or attribute (`{"context": "event"|"attribute", "id", "org_id"?}`).
-    pub async fn list(&self, context: &str, id: &str) -> Result<Vec<Value>> {
-        self.misp
-            .read(
-                &["sightings", "listSightings"],
-                &json!({ "context": context, "id": id }),
-            )
-            .await
+    pub async fn list(&self, context: &str, id: &str) -> Result<Vec<Sighting>> {
+        sightings(
+            self.misp
+                .read(
+                    &["sightings", "listSightings"],
+                    &json!({ "context": context, "id": id }),
+                )
+                .await?,
+        )
     }
 
     /// Records a sighting of an attribute (`type`: 0 sighting, 1 false positive, 2 expiration).
@@ -553,6 +555,29 @@ impl Sightings<'_> {
     pub async fn delete(&self, id: &str) -> Result<Value> {
         self.misp.post_empty(&["sightings", "delete", id]).await
     }
+}
+
+/// `[{"Sighting": {...}, "Organisation": {...}}, ...]` into sightings that keep their organisation.
+fn sightings(v: Value) -> Result<Vec<Sighting>> {
+    let Value::Array(items) = v else {
+        return Err(crate::Error::InvalidInput(format!(
+            "expected a list of sightings, got {v}"
+        )));
+    };
+    items
+        .into_iter()
+        .map(|item| match item {
+            Value::Object(mut m) if m.contains_key("Sighting") => {
+                let org = m.remove("Organisation");
+                let mut s: Sighting = unwrap(Value::Object(m), "Sighting")?;
+                if s.organisation.is_none() {
+                    s.organisation = org;
+                }
+                Ok(s)
+            }
+            other => unwrap(other, "Sighting"),
+        })
+        .collect()
 }
 
 /// Analyst data: notes, opinions and relationships on any entity.

@@ -5,8 +5,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use soc_http::Method;
 
-use super::unwrap_list;
-use crate::model::Tag;
+use super::{unwrap, unwrap_list};
+use crate::model::{Galaxy, GalaxyCluster, Tag};
 use crate::{Misp, Result};
 
 /// Tags, and tagging any entity by UUID.
@@ -264,14 +264,17 @@ pub struct Galaxies<'a> {
 
 impl Galaxies<'_> {
     /// Every galaxy.
-    pub async fn list(&self) -> Result<Vec<Value>> {
-        self.misp.get(&["galaxies"]).await
+    pub async fn list(&self) -> Result<Vec<Galaxy>> {
+        unwrap_list(self.misp.get(&["galaxies"]).await?, "Galaxy")
     }
     /// Galaxies matching a value.
-    pub async fn search(&self, value: &str) -> Result<Vec<Value>> {
-        self.misp
-            .read(&["galaxies"], &json!({ "value": value }))
-            .await
+    pub async fn search(&self, value: &str) -> Result<Vec<Galaxy>> {
+        unwrap_list(
+            self.misp
+                .read(&["galaxies"], &json!({ "value": value }))
+                .await?,
+            "Galaxy",
+        )
     }
     /// A galaxy.
     pub async fn get(&self, id: &str) -> Result<Value> {
@@ -314,30 +317,46 @@ impl Galaxies<'_> {
             .await
     }
     /// The clusters of a galaxy.
-    pub async fn clusters(&self, galaxy_id: &str) -> Result<Vec<Value>> {
-        self.misp
-            .get(&["galaxy_clusters", "index", galaxy_id])
-            .await
+    pub async fn clusters(&self, galaxy_id: &str) -> Result<Vec<GalaxyCluster>> {
+        unwrap_list(
+            self.misp
+                .get(&["galaxy_clusters", "index", galaxy_id])
+                .await?,
+            "GalaxyCluster",
+        )
     }
     /// Clusters of a galaxy matching filters (`{"context": "all", "searchall": ...}`).
-    pub async fn search_clusters(&self, galaxy_id: &str, filters: &Value) -> Result<Vec<Value>> {
-        self.misp
-            .read(&["galaxy_clusters", "index", galaxy_id], filters)
-            .await
+    pub async fn search_clusters(
+        &self,
+        galaxy_id: &str,
+        filters: &Value,
+    ) -> Result<Vec<GalaxyCluster>> {
+        unwrap_list(
+            self.misp
+                .read(&["galaxy_clusters", "index", galaxy_id], filters)
+                .await?,
+            "GalaxyCluster",
+        )
     }
     /// A cluster.
-    pub async fn cluster(&self, id: &str) -> Result<Value> {
-        self.misp.get(&["galaxy_clusters", "view", id]).await
+    pub async fn cluster(&self, id: &str) -> Result<GalaxyCluster> {
+        unwrap(
+            self.misp.get(&["galaxy_clusters", "view", id]).await?,
+            "GalaxyCluster",
+        )
     }
     /// Adds a cluster to a galaxy.
     pub async fn add_cluster<B: Serialize + ?Sized>(
         &self,
         galaxy_id: &str,
         cluster: &B,
-    ) -> Result<Value> {
-        self.misp
-            .post(&["galaxy_clusters", "add", galaxy_id], cluster)
-            .await
+    ) -> Result<GalaxyCluster> {
+        unwrap(
+            self.misp
+                .post(&["galaxy_clusters", "add", galaxy_id], cluster)
+                .await?,
+            "GalaxyCluster",
+        )
     }
     /// Forks a cluster into a galaxy.
     pub async fn fork_cluster<B: Serialize + ?Sized>(
@@ -352,13 +371,18 @@ impl Galaxies<'_> {
             .await
     }
     /// Changes a cluster.
-    pub async fn edit_cluster<B: Serialize + ?Sized>(&self, id: &str, fields: &B) -> Result<Value> {
-        crate::client::decode(
+    pub async fn edit_cluster<B: Serialize + ?Sized>(
+        &self,
+        id: &str,
+        fields: &B,
+    ) -> Result<GalaxyCluster> {
+        let v: Value = crate::client::decode(
             self.misp
                 .request(Method::PUT, &["galaxy_clusters", "edit", id])
                 .json_body(fields),
         )
-        .await
+        .await?;
+        unwrap(v, "GalaxyCluster")
     }
     /// Publishes a cluster.
     pub async fn publish_cluster(&self, id: &str) -> Result<Value> {

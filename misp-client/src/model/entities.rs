@@ -9,8 +9,8 @@ use soc_http::SecretString;
 
 use crate::wire::{LooseBool, StrInt};
 
-/// An entity of a kind this crate does not model field by field (roles, sharing groups,
-/// galaxies, taxonomies, warninglists ...): id and uuid typed when present, the rest as sent.
+/// An entity of a kind this crate does not model field by field (sharing groups, servers,
+/// taxonomies, warninglists ...): id and uuid typed when present, the rest as sent.
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 
 mod core;
 mod entities;
+mod knowledge;
 mod types;
 
 pub use self::core::{
@@ -11,4 +12,5 @@ pub use self::core::{
     Organisation, Tag, ThreatLevel,
 };
 pub use entities::{AuthKey, Feed, Record, Setting, SettingValue, User};
+pub use knowledge::{Galaxy, GalaxyCluster, Role, Sighting};
 pub use types::{AttributeType, Category};

@@ -2,7 +2,8 @@
 //! does not model survive a read-modify-write.
 
 use misp_client::model::{
-    Attribute, AuthKey, Event, Feed, MispObject, Organisation, Setting, Tag, User,
+    Attribute, AuthKey, Event, Feed, Galaxy, GalaxyCluster, MispObject, Organisation, Role,
+    Setting, Sighting, Tag, User,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -137,4 +138,24 @@ fn round_trip_value<T: DeserializeOwned + Serialize>(v: &Value) -> T {
     let t: T = serde_path_to_error::deserialize(v.clone()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(normalise(&serde_json::to_value(&t).unwrap()), normalise(v));
     t
+}
+
+#[test]
+fn galaxies_and_clusters_survive() {
+    for g in fixture_json("galaxies_index.json").as_array().unwrap() {
+        round_trip_value::<Galaxy>(&g["Galaxy"]);
+    }
+    let c: GalaxyCluster = round_trip("galaxy_cluster.json", Some("GalaxyCluster"));
+    assert!(c.tag_name.starts_with("misp-galaxy:"));
+}
+
+#[test]
+fn sightings_and_roles_survive() {
+    round_trip::<Sighting>("sighting_add.json", Some("Sighting"));
+    for s in fixture_json("sightings_list.json").as_array().unwrap() {
+        round_trip_value::<Sighting>(&s["Sighting"]);
+    }
+    for r in fixture_json("roles_index.json").as_array().unwrap() {
+        round_trip_value::<Role>(&r["Role"]);
+    }
 }

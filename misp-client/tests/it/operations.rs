@@ -1485,7 +1485,12 @@ pub(crate) fn knowledge_ops() -> Vec<Op> {
             none(),
             fx(200, "sightings_list.json"),
             call(|m| async move {
-                assert_eq!(m.sightings().of_event("eventId").await?.len(), 2);
+                let l = m.sightings().of_event("eventId").await?;
+                assert_eq!(l.len(), 2);
+                assert!(
+                    l[0].organisation.is_some(),
+                    "the organisation beside each sighting is kept"
+                );
                 Ok(())
             }),
         ),
