@@ -280,6 +280,16 @@ impl Search<'_> {
         filter: &SearchFilter,
         format: &str,
     ) -> Result<impl Stream<Item = Result<Bytes>> + 'static> {
+        Ok(self.counted_body(controller, filter, format).await?.1)
+    }
+
+    /// The answer's body and its `X-Result-Count` (the total of a paged search), if sent.
+    async fn counted_body(
+        &self,
+        controller: Controller,
+        filter: &SearchFilter,
+        format: &str,
+    ) -> Result<(Option<u64>, impl Stream<Item = Result<Bytes>> + 'static)> {
         Self::check(filter)?;
         let resp = self
             .misp
@@ -288,7 +298,10 @@ impl Search<'_> {
             .json_body(&filter.body(format))
             .send()
             .await?;
-        Ok(resp.bytes_stream().map_err(Error::from))
+        let total = resp
+            .header("x-result-count")
+            .and_then(|v| v.trim().parse().ok());
+        Ok((total, resp.bytes_stream().map_err(Error::from)))
     }
 
     /// Events matching the filter, decoded one by one as the answer arrives.
@@ -363,8 +376,9 @@ impl Search<'_> {
         self.body_stream(controller, filter, format).await
     }
 
-    /// Every attribute matching the filter, `limit` per request, page after page until a short
-    /// page; each page is streamed too.
+    /// Every attribute matching the filter, `limit` per request, page after page: until the
+    /// total MISP sends in `X-Result-Count` is reached or, without it, until a short page.
+    /// Memory holds one page.
     pub fn attributes_paged(
         &self,
         filter: SearchFilter,
@@ -372,20 +386,25 @@ impl Search<'_> {
     ) -> impl Stream<Item = Result<Attribute>> + 'static {
         let misp = self.misp.clone();
         let limit = limit.max(1);
-        futures_util::stream::try_unfold(Some(1u64), move |page| {
+        futures_util::stream::try_unfold(Some((1u64, 0u64)), move |state| {
             let misp = misp.clone();
             let filter = filter.clone();
             async move {
-                let Some(page) = page else {
+                let Some((page, seen)) = state else {
                     return Ok::<_, Error>(None);
                 };
                 let f = filter.page(page, limit);
-                let items: Vec<Attribute> = Search { misp: &misp }
-                    .attributes(&f)
-                    .await?
-                    .try_collect()
+                let (total, body) = Search { misp: &misp }
+                    .counted_body(Controller::Attributes, &f, "json")
                     .await?;
-                let next = (items.len() as u64 >= limit).then_some(page + 1);
+                let items: Vec<Attribute> = items(body, Shape::Attributes).try_collect().await?;
+                let n = items.len() as u64;
+                let seen = seen + n;
+                let more = match total {
+                    Some(total) => n > 0 && seen < total,
+                    None => n >= limit,
+                };
+                let next = more.then_some((page + 1, seen));
                 Ok(Some((
                     futures_util::stream::iter(items.into_iter().map(Ok)),
                     next,

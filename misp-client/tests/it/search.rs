@@ -97,6 +97,34 @@ async fn paging_asks_until_a_short_page() {
 }
 
 #[tokio::test]
+async fn paging_stops_at_the_result_count_without_an_empty_page() {
+    let s = server().await;
+    for (page, from) in [(1, 0), (2, 50)] {
+        Mock::given(method("POST"))
+            .and(path("/misp/attributes/restSearch"))
+            .and(body_json(
+                json!({"last": "1d", "page": page, "limit": 50, "returnFormat": "json"}),
+            ))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("X-Result-Count", "100")
+                    .set_body_json(attributes(50, from)),
+            )
+            .expect(1)
+            .mount(&s)
+            .await;
+    }
+    // No mock for page 3: the catch-all fails the test if it is asked for.
+    let got: Vec<_> = misp(&s)
+        .search()
+        .attributes_paged(SearchFilter::new().last("1d"), 50)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 100);
+}
+
+#[tokio::test]
 async fn an_export_is_the_servers_bytes() {
     let s = server().await;
     let csv = "uuid,event_id,category,type,value\n5f0a,12,Network activity,ip-dst,198.51.100.7\n";
