@@ -34,6 +34,9 @@ pub enum Auth {
         /// The token.
         token: SecretString,
     },
+    /// AWS Signature Version 4 (S3 stores, the MinIO admin API, IAM): each attempt signed
+    /// with the body's hash and the current time.
+    SigV4(Box<crate::sigv4::SigV4>),
     /// HTTP Basic authentication.
     Basic {
         /// The login.
@@ -87,6 +90,7 @@ impl Auth {
             Self::Bearer(_) => "bearer",
             Self::Scheme { .. } => "scheme",
             Self::Basic { .. } => "basic",
+            Self::SigV4(_) => "sigv4",
         }
     }
 
@@ -98,7 +102,7 @@ impl Auth {
     /// The header carrying the credentials, marked sensitive so that it is never logged.
     pub(crate) fn header(&self) -> Result<Option<(HeaderName, HeaderValue)>> {
         let (name, value) = match self {
-            Self::None => return Ok(None),
+            Self::None | Self::SigV4(_) => return Ok(None),
             Self::ApiKey { header, key } => (header.clone(), key.expose_secret().to_owned()),
             Self::Bearer(t) => (
                 reqwest::header::AUTHORIZATION,
@@ -147,6 +151,7 @@ impl fmt::Debug for Auth {
                 .field("username", username)
                 .field("password", &"[REDACTED]")
                 .finish(),
+            Self::SigV4(s) => fmt::Debug::fmt(s, f),
         }
     }
 }

@@ -45,6 +45,7 @@ mod multipart;
 mod page;
 mod request;
 mod retry;
+mod sigv4;
 mod upload;
 
 pub use auth::{base64, encode_credentials, serialize_secret, Auth};
@@ -56,6 +57,7 @@ pub use multipart::{Multipart, Part};
 pub use page::{collect_bounded, paginate, Page};
 pub use request::{decode_json, RequestBuilder, Response};
 pub use retry::{parse_retry_after, Failure, RetryPolicy};
+pub use sigv4::{SigV4, EMPTY_SHA256};
 pub use upload::FileUpload;
 
 pub use http::{Method, StatusCode};

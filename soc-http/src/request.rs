@@ -226,9 +226,23 @@ impl RequestBuilder {
                 .body(data.clone()),
             Body::Multipart(m) => rb.multipart(m.to_form()?),
         };
-        rb.build().map_err(|e| {
+        let mut req = rb.build().map_err(|e| {
             Error::invalid_input("cannot build the request").with_source(e.without_url())
-        })
+        })?;
+        if let crate::Auth::SigV4(signer) = &inner.auth {
+            let body: &[u8] = match &self.body {
+                Body::Empty => &[],
+                Body::Bytes { data, .. } => data,
+                Body::Multipart(_) => {
+                    return Err(Error::invalid_input(
+                        "a multipart body cannot be signed with SigV4",
+                    ))
+                }
+            };
+            let (method, url) = (req.method().as_str().to_owned(), req.url().clone());
+            signer.sign(&method, &url, req.headers_mut(), body, chrono::Utc::now())?;
+        }
+        Ok(req)
     }
 
     /// Sends the request, retrying as the client's policy allows, and returns the response if
