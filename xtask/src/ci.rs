@@ -36,10 +36,18 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     let _modules_url = modules
         .as_ref()
         .map(|m| sh.push_env("MISP_MODULES_URL", &m.url));
+    let store = Service::start(&services::SEAWEEDFS)?;
+    let _store_env = store.as_ref().map(|st| {
+        (
+            sh.push_env("S3_TEST_URL", &st.url),
+            sh.push_env("S3_TEST_ACCESS_KEY", services::WEED_KEYS.0),
+            sh.push_env("S3_TEST_SECRET_KEY", services::WEED_KEYS.1),
+        )
+    });
     cmd!(sh, "cargo test --workspace --all-targets --locked").run()?;
     cmd!(sh, "cargo test --workspace --doc --locked").run()?;
-    drop((_emulator_url, _modules_url));
-    drop((emulator, modules));
+    drop((_emulator_url, _modules_url, _store_env));
+    drop((emulator, modules, store));
 
     step("docs");
     let _doc_flags = sh.push_env("RUSTDOCFLAGS", "-D warnings");

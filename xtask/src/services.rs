@@ -20,6 +20,10 @@ pub(crate) struct Spec {
     pub(crate) ready_path: &'static str,
     /// How long it may take to start.
     pub(crate) start_within: Duration,
+    /// A port it always listens on, when it cannot be told one.
+    pub(crate) fixed_port: Option<u16>,
+    /// Variables set for it.
+    pub(crate) env: &'static [(&'static str, &'static str)],
 }
 
 /// The Elasticsearch-compatible emulator.
@@ -38,6 +42,8 @@ pub(crate) const NOIDA: Spec = Spec {
     },
     ready_path: "/",
     start_within: Duration::from_secs(20),
+    fixed_port: None,
+    env: &[],
 };
 
 /// MISP's enrichment service.
@@ -55,6 +61,35 @@ pub(crate) const MISP_MODULES: Spec = Spec {
     },
     ready_path: "/healthcheck",
     start_within: Duration::from_secs(30),
+    fixed_port: None,
+    env: &[],
+};
+
+/// The SeaweedFS test store's admin identity (loopback only, for the tests' own buckets).
+pub(crate) const WEED_KEYS: (&str, &str) = ("soc-ci-admin", "soc-ci-secret-7f3b9a1c5e2d4086");
+
+/// SeaweedFS in one process (`weed mini`): a real S3 store with signature checks and bucket
+/// policies. Its S3 API listens on 8333 (its other listeners on their defaults, loopback only).
+pub(crate) const SEAWEEDFS: Spec = Spec {
+    name: "SeaweedFS (weed mini)",
+    bin_var: "SOC_WEED_BIN",
+    skipped: "minio-admin tests against a real S3 store",
+    args: |_, dir| {
+        vec![
+            "mini".into(),
+            format!("-dir={}", dir.display()),
+            "-ip=127.0.0.1".into(),
+            "-ip.bind=127.0.0.1".into(),
+            "-admin.ui=false".into(),
+        ]
+    },
+    ready_path: "/healthz",
+    start_within: Duration::from_secs(60),
+    fixed_port: Some(8333),
+    env: &[
+        ("AWS_ACCESS_KEY_ID", WEED_KEYS.0),
+        ("AWS_SECRET_ACCESS_KEY", WEED_KEYS.1),
+    ],
 };
 
 /// A running server; stopped when dropped.
@@ -75,10 +110,13 @@ impl Service {
             );
             return Ok(None);
         };
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("no free port: {e}"))?
-            .port();
+        let port = match spec.fixed_port {
+            Some(p) => p,
+            None => TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map_err(|e| format!("no free port: {e}"))?
+                .port(),
+        };
         let scratch = std::env::temp_dir().join(format!(
             "soc-{}-{}-{port}",
             spec.bin_var.to_lowercase(),
@@ -90,6 +128,7 @@ impl Service {
             .map_err(|e| format!("{}: {e}", scratch.display()))?;
         let child = Command::new(&bin)
             .args((spec.args)(port, &scratch.join("data")))
+            .envs(spec.env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

@@ -1,0 +1,487 @@
+//! The S3 operations a SOC deployment needs: buckets, their policies, versioning and tags, and
+//! objects for smoke tests. Path-style addressing (`https://host/bucket/key`), which every
+//! self-hosted store serves.
+
+use std::path::Path;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::Deserialize;
+use soc_http::{Auth, HttpClient, Method, RequestBuilder, RetryPolicy, SecretString, SigV4};
+
+use crate::xml;
+use crate::{Error, Result};
+
+const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+/// A client of one S3 endpoint.
+#[derive(Debug, Clone)]
+pub struct S3 {
+    http: HttpClient,
+    region: String,
+}
+
+/// Builds an [`S3`] client.
+#[derive(Debug)]
+pub struct S3Builder {
+    http: soc_http::ClientBuilder,
+    keys: Option<(String, SecretString)>,
+    region: String,
+}
+
+/// A bucket, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Bucket {
+    /// Name.
+    #[serde(rename = "Name")]
+    pub name: String,
+    /// Creation time as the store wrote it (`2026-11-24T10:00:00.000Z`).
+    #[serde(rename = "CreationDate", default)]
+    pub creation_date: String,
+}
+
+/// A tag of a bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Tag {
+    /// Key.
+    #[serde(rename = "Key")]
+    pub key: String,
+    /// Value.
+    #[serde(rename = "Value")]
+    pub value: String,
+}
+
+impl Tag {
+    /// A tag.
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ListAllMyBucketsResult {
+    #[serde(rename = "Buckets", default)]
+    buckets: Buckets,
+}
+
+#[derive(Deserialize, Default)]
+struct Buckets {
+    #[serde(rename = "Bucket", default)]
+    bucket: Vec<Bucket>,
+}
+
+#[derive(Deserialize)]
+struct Tagging {
+    #[serde(rename = "TagSet", default)]
+    tag_set: TagSet,
+}
+
+#[derive(Deserialize, Default)]
+struct TagSet {
+    #[serde(rename = "Tag", default)]
+    tag: Vec<Tag>,
+}
+
+impl S3 {
+    /// A builder for the store at `endpoint` (`https://s3.example:9000`; a context path is kept).
+    ///
+    /// # Errors
+    /// [`Error::Http`] for a URL the transport refuses.
+    pub fn builder(endpoint: &str) -> Result<S3Builder> {
+        Ok(S3Builder {
+            http: HttpClient::builder(endpoint)?
+                .user_agent(concat!("minio-admin/", env!("CARGO_PKG_VERSION"))),
+            keys: None,
+            region: "us-east-1".to_owned(),
+        })
+    }
+
+    /// The region requests are signed for.
+    #[must_use]
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Every bucket the key can see.
+    ///
+    /// # Errors
+    /// [`Error::S3`] with the store's code; request errors.
+    pub async fn list_buckets(&self) -> Result<Vec<Bucket>> {
+        let r = self.http.get(Vec::<String>::new());
+        let url = r.url().to_string();
+        let body = r.text().await?;
+        let doc: ListAllMyBucketsResult = xml::decode(&url, &body)?;
+        Ok(doc.buckets.bucket)
+    }
+
+    /// Creates a bucket. Answers `true` when created, `false` when this key already owns it
+    /// (so that provisioning can run again).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a name S3 refuses; [`Error::S3`] `BucketAlreadyExists` when
+    /// someone else owns it.
+    pub async fn create_bucket(&self, bucket: &str) -> Result<bool> {
+        check_bucket(bucket)?;
+        let mut r = self.http.put([bucket]);
+        if self.region != "us-east-1" && !self.region.is_empty() {
+            let body = format!(
+                r#"<CreateBucketConfiguration xmlns="{S3_NS}"><LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>"#,
+                xml::escape(&self.region)
+            );
+            r = r.body("application/xml", body);
+        }
+        match send(r).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.code() == Some("BucketAlreadyOwnedByYou") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether a bucket exists and the key may see it (`HEAD`).
+    ///
+    /// # Errors
+    /// Request errors other than 404.
+    pub async fn bucket_exists(&self, bucket: &str) -> Result<bool> {
+        check_bucket(bucket)?;
+        Ok(self.http.head([bucket]).exists().await?)
+    }
+
+    /// Deletes a bucket. S3 refuses a bucket that holds objects (`BucketNotEmpty`); some
+    /// stores (SeaweedFS 4.48) delete it with its objects: empty it first.
+    ///
+    /// # Errors
+    /// [`Error::S3`] `BucketNotEmpty` on stores that check.
+    pub async fn delete_bucket(&self, bucket: &str) -> Result<()> {
+        check_bucket(bucket)?;
+        send(self.http.delete([bucket])).await
+    }
+
+    /// Sets a bucket's policy (an IAM policy document, JSON).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when `policy` is not JSON; [`Error::S3`] (`MalformedPolicy` ...).
+    pub async fn put_bucket_policy(&self, bucket: &str, policy: &str) -> Result<()> {
+        check_bucket(bucket)?;
+        serde_json::from_str::<serde_json::Value>(policy).map_err(|e| {
+            Error::InvalidInput(format!("the policy for {bucket} is not JSON: {e}"))
+        })?;
+        let r = self
+            .http
+            .put([bucket])
+            .query_pair("policy", "")
+            .body("application/json", policy.to_owned());
+        send(r).await
+    }
+
+    /// A bucket's policy, or `None` when it has none.
+    ///
+    /// # Errors
+    /// [`Error::S3`] other than `NoSuchBucketPolicy`.
+    pub async fn bucket_policy(&self, bucket: &str) -> Result<Option<String>> {
+        check_bucket(bucket)?;
+        match self
+            .http
+            .get([bucket])
+            .query_pair("policy", "")
+            .text()
+            .await
+        {
+            Ok(p) => Ok(Some(p)),
+            Err(e) => match Error::from(e) {
+                e if e.code() == Some("NoSuchBucketPolicy") => Ok(None),
+                e => Err(e),
+            },
+        }
+    }
+
+    /// Removes a bucket's policy.
+    ///
+    /// # Errors
+    /// [`Error::S3`].
+    pub async fn delete_bucket_policy(&self, bucket: &str) -> Result<()> {
+        check_bucket(bucket)?;
+        send(self.http.delete([bucket]).query_pair("policy", "")).await
+    }
+
+    /// Turns versioning on, or suspends it.
+    ///
+    /// # Errors
+    /// [`Error::S3`] (`NotImplemented` on stores without versioning).
+    pub async fn set_versioning(&self, bucket: &str, enabled: bool) -> Result<()> {
+        check_bucket(bucket)?;
+        let status = if enabled { "Enabled" } else { "Suspended" };
+        let body = format!(
+            r#"<VersioningConfiguration xmlns="{S3_NS}"><Status>{status}</Status></VersioningConfiguration>"#
+        );
+        send(
+            self.http
+                .put([bucket])
+                .query_pair("versioning", "")
+                .body("application/xml", body),
+        )
+        .await
+    }
+
+    /// The versioning status: `Some("Enabled")`, `Some("Suspended")`, or `None` when it was
+    /// never set.
+    ///
+    /// # Errors
+    /// [`Error::S3`].
+    pub async fn versioning(&self, bucket: &str) -> Result<Option<String>> {
+        check_bucket(bucket)?;
+        let body = self
+            .http
+            .get([bucket])
+            .query_pair("versioning", "")
+            .text()
+            .await?;
+        Ok(xml::tag_text(&body, "Status"))
+    }
+
+    /// Replaces a bucket's tags.
+    ///
+    /// # Errors
+    /// [`Error::S3`] (`InvalidTag` ...).
+    pub async fn put_bucket_tags(&self, bucket: &str, tags: &[Tag]) -> Result<()> {
+        check_bucket(bucket)?;
+        let items: String = tags
+            .iter()
+            .map(|t| {
+                format!(
+                    "<Tag><Key>{}</Key><Value>{}</Value></Tag>",
+                    xml::escape(&t.key),
+                    xml::escape(&t.value)
+                )
+            })
+            .collect();
+        let body = format!(r#"<Tagging xmlns="{S3_NS}"><TagSet>{items}</TagSet></Tagging>"#);
+        send(
+            self.http
+                .put([bucket])
+                .query_pair("tagging", "")
+                .body("application/xml", body),
+        )
+        .await
+    }
+
+    /// A bucket's tags (empty when it has none).
+    ///
+    /// # Errors
+    /// [`Error::S3`] other than `NoSuchTagSet`.
+    pub async fn bucket_tags(&self, bucket: &str) -> Result<Vec<Tag>> {
+        check_bucket(bucket)?;
+        let r = self.http.get([bucket]).query_pair("tagging", "");
+        let url = r.url().to_string();
+        match r.text().await {
+            Ok(body) => Ok(xml::decode::<Tagging>(&url, &body)?.tag_set.tag),
+            Err(e) => match Error::from(e) {
+                e if e.code() == Some("NoSuchTagSet") => Ok(Vec::new()),
+                e => Err(e),
+            },
+        }
+    }
+
+    /// Removes a bucket's tags.
+    ///
+    /// # Errors
+    /// [`Error::S3`].
+    pub async fn delete_bucket_tags(&self, bucket: &str) -> Result<()> {
+        check_bucket(bucket)?;
+        send(self.http.delete([bucket]).query_pair("tagging", "")).await
+    }
+
+    /// Writes an object.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an empty key or one with empty, `.` or `..` parts;
+    /// [`Error::S3`].
+    pub async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+        data: impl Into<Bytes>,
+    ) -> Result<()> {
+        let r = self
+            .http
+            .put(object_path(bucket, key)?)
+            .body(content_type, data);
+        send(r).await
+    }
+
+    /// Reads an object.
+    ///
+    /// # Errors
+    /// [`Error::S3`] `NoSuchKey` when it does not exist.
+    pub async fn get_object(&self, bucket: &str, key: &str) -> Result<Bytes> {
+        Ok(self.http.get(object_path(bucket, key)?).bytes().await?)
+    }
+
+    /// Whether an object exists (`HEAD`).
+    ///
+    /// # Errors
+    /// Request errors other than 404.
+    pub async fn object_exists(&self, bucket: &str, key: &str) -> Result<bool> {
+        Ok(self.http.head(object_path(bucket, key)?).exists().await?)
+    }
+
+    /// Deletes an object (S3 answers success for a missing one too).
+    ///
+    /// # Errors
+    /// [`Error::S3`].
+    pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
+        send(self.http.delete(object_path(bucket, key)?)).await
+    }
+
+    /// A request to this store, signed, for operations this crate does not wrap.
+    pub fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
+        self.http.request(method, segments.iter().copied())
+    }
+}
+
+async fn send(r: RequestBuilder) -> Result<()> {
+    r.send().await?;
+    Ok(())
+}
+
+/// S3's bucket naming rules, checked before a request is signed.
+fn check_bucket(bucket: &str) -> Result<()> {
+    let ok_chars = bucket
+        .bytes()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.');
+    let edges = bucket
+        .bytes()
+        .next()
+        .zip(bucket.bytes().last())
+        .is_some_and(|(a, z)| a.is_ascii_alphanumeric() && z.is_ascii_alphanumeric());
+    if (3..=63).contains(&bucket.len()) && ok_chars && edges && !bucket.contains("..") {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(format!(
+            "{bucket:?} is not a valid bucket name: 3 to 63 lowercase letters, digits, '-' or '.', starting and ending with a letter or digit"
+        )))
+    }
+}
+
+fn object_path<'a>(bucket: &'a str, key: &'a str) -> Result<Vec<&'a str>> {
+    check_bucket(bucket)?;
+    let parts: Vec<&str> = key.split('/').collect();
+    if key.is_empty()
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || *p == "." || *p == "..")
+    {
+        return Err(Error::InvalidInput(format!(
+            "object key {key:?} has an empty, '.' or '..' part"
+        )));
+    }
+    Ok(std::iter::once(bucket).chain(parts).collect())
+}
+
+impl S3Builder {
+    /// The access key and secret requests are signed with.
+    #[must_use]
+    pub fn keys(
+        mut self,
+        access_key: impl Into<String>,
+        secret_key: impl Into<SecretString>,
+    ) -> Self {
+        self.keys = Some((access_key.into(), secret_key.into()));
+        self
+    }
+
+    /// The region (`us-east-1` unless set; MinIO and most self-hosted stores accept any).
+    #[must_use]
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    /// Trusts the CA certificates in a PEM file beside the system roots.
+    #[must_use]
+    pub fn ca_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.http = self.http.ca_file(path);
+        self
+    }
+
+    /// Trusts the CA certificates of a PEM document beside the system roots.
+    #[must_use]
+    pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.http = self.http.ca_pem(pem);
+        self
+    }
+
+    /// Turns off certificate verification. Logged loudly; prefer [`S3Builder::ca_file`].
+    #[must_use]
+    pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
+        self.http = self.http.danger_accept_invalid_certs(yes);
+        self
+    }
+
+    /// The whole-request timeout.
+    #[must_use]
+    pub fn request_timeout(mut self, d: Duration) -> Self {
+        self.http = self.http.request_timeout(d);
+        self
+    }
+
+    /// The retry policy.
+    #[must_use]
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.http = self.http.retry(policy);
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] without keys; transport set-up errors.
+    pub fn build(self) -> Result<S3> {
+        let (ak, sk) = self.keys.ok_or_else(|| {
+            Error::InvalidInput("an S3 client needs an access key and secret".into())
+        })?;
+        let signer = SigV4::new(ak, sk, self.region.clone(), "s3");
+        let http = self.http.auth(Auth::SigV4(Box::new(signer))).build()?;
+        Ok(S3 {
+            http,
+            region: self.region,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_names_follow_s3_rules() {
+        for ok in ["thehive", "soc-evidence.2026", "a1b"] {
+            assert!(check_bucket(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ab",
+            "TheHive",
+            "-soc",
+            "soc-",
+            "a..b",
+            "soc_evidence",
+            &"a".repeat(64),
+        ] {
+            assert!(check_bucket(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn object_keys_keep_their_slashes_and_refuse_dot_parts() {
+        assert_eq!(
+            object_path("soc", "a/b.txt").unwrap(),
+            ["soc", "a", "b.txt"]
+        );
+        assert!(object_path("soc", "a//b").is_err());
+        assert!(object_path("soc", "../x").is_err());
+        assert!(object_path("soc", "").is_err());
+    }
+}

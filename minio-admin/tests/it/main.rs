@@ -1,0 +1,6 @@
+//! Integration tests of `minio-admin`: every request against a strict mock (method, path,
+//! query, body, and a SigV4 signature over the body's hash), and the whole bucket life cycle
+//! against a real S3 store when `S3_TEST_URL` is set (`cargo xtask ci` starts SeaweedFS).
+
+mod mock;
+mod real;

@@ -1,0 +1,228 @@
+//! The requests, as a store sees them.
+
+use minio_admin::{Error, RetryPolicy, SecretString, Tag, S3};
+use wiremock::matchers::{body_string, method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const AK: &str = "soc-provisioner";
+const SK: &str = "s3-SECRET-0123456789abcdef";
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+fn fixture(name: &str) -> String {
+    soc_testkit::fixture(FIXTURES, name)
+}
+
+fn s3(server: &MockServer, region: &str) -> S3 {
+    S3::builder(&server.uri())
+        .unwrap()
+        .keys(AK, SecretString::from(SK.to_owned()))
+        .region(region)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+/// A SigV4 signature for this key and region over the request's real body hash.
+struct Signed {
+    region: &'static str,
+}
+
+impl wiremock::Match for Signed {
+    fn matches(&self, r: &Request) -> bool {
+        use sha2::Digest;
+        let h = |n: &str| {
+            r.headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+        };
+        let body_hash = hex::encode(sha2::Sha256::digest(&r.body));
+        let auth = h("authorization");
+        let date = h("x-amz-date");
+        date.len() == 16
+            && h("x-amz-content-sha256") == body_hash
+            && auth.starts_with(&format!(
+                "AWS4-HMAC-SHA256 Credential={AK}/{}/{}/s3/aws4_request, SignedHeaders=",
+                &date[..8],
+                self.region
+            ))
+            && auth.contains("host;")
+            && auth.contains("x-amz-content-sha256;x-amz-date")
+            && !auth.contains(SK)
+    }
+}
+
+fn xml(status: u16, name: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_raw(fixture(name), "application/xml")
+}
+
+async fn server() -> MockServer {
+    soc_testkit::server().await
+}
+
+#[tokio::test]
+async fn lists_buckets() {
+    let s = server().await;
+    Mock::given(method("GET"))
+        .and(path("/"))
+        .and(Signed {
+            region: "us-east-1",
+        })
+        .respond_with(xml(200, "list_buckets.xml"))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let l = s3(&s, "us-east-1").list_buckets().await.unwrap();
+    assert_eq!(l.len(), 2);
+    assert_eq!(l[1].name, "soc-evidence");
+    assert_eq!(l[0].creation_date, "2026-11-20T08:14:02.512Z");
+}
+
+#[tokio::test]
+async fn creating_an_owned_bucket_again_is_success() {
+    let s = server().await;
+    Mock::given(method("PUT"))
+        .and(path("/thehive"))
+        .and(Signed {
+            region: "us-east-1",
+        })
+        .and(body_string(""))
+        .respond_with(xml(409, "error_already_owned.xml"))
+        .expect(1)
+        .mount(&s)
+        .await;
+    assert!(!s3(&s, "us-east-1").create_bucket("thehive").await.unwrap());
+}
+
+#[tokio::test]
+async fn another_region_sends_its_location_constraint() {
+    let s = server().await;
+    Mock::given(method("PUT"))
+        .and(path("/thehive"))
+        .and(Signed { region: "eu-west-3" })
+        .and(body_string(
+            r#"<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>eu-west-3</LocationConstraint></CreateBucketConfiguration>"#,
+        ))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&s)
+        .await;
+    assert!(s3(&s, "eu-west-3").create_bucket("thehive").await.unwrap());
+}
+
+#[tokio::test]
+async fn s3_errors_are_typed_with_code_message_and_request_id() {
+    let s = server().await;
+    Mock::given(method("DELETE"))
+        .and(path("/missing"))
+        .respond_with(xml(404, "error_no_such_bucket.xml"))
+        .mount(&s)
+        .await;
+    let e = s3(&s, "us-east-1")
+        .delete_bucket("missing")
+        .await
+        .unwrap_err();
+    let Error::S3 {
+        status,
+        code,
+        message,
+        request_id,
+        ..
+    } = &e
+    else {
+        panic!("{e:?}")
+    };
+    assert_eq!((*status, code.as_str()), (404, "NoSuchBucket"));
+    assert_eq!(message, "The specified bucket does not exist");
+    assert_eq!(request_id, "187A9F4C2B1E3D55");
+    assert!(!format!("{e} {e:?}").contains(SK));
+}
+
+#[tokio::test]
+async fn policy_versioning_and_tags_go_to_their_subresources() {
+    let s = server().await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::thehive/*"]}]}"#;
+    Mock::given(method("PUT"))
+        .and(path("/thehive"))
+        .and(query_param("policy", ""))
+        .and(body_string(policy))
+        .and(Signed {
+            region: "us-east-1",
+        })
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/thehive"))
+        .and(query_param("versioning", ""))
+        .and(body_string(
+            r#"<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>"#,
+        ))
+        .and(Signed { region: "us-east-1" })
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/thehive"))
+        .and(query_param("tagging", ""))
+        .and(body_string(
+            r#"<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet><Tag><Key>data</Key><Value>evidence &amp; attachments</Value></Tag></TagSet></Tagging>"#,
+        ))
+        .and(Signed { region: "us-east-1" })
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/thehive"))
+        .and(query_param("tagging", ""))
+        .respond_with(xml(200, "tagging.xml"))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = s3(&s, "us-east-1");
+    c.put_bucket_policy("thehive", policy).await.unwrap();
+    c.set_versioning("thehive", true).await.unwrap();
+    c.put_bucket_tags("thehive", &[Tag::new("data", "evidence & attachments")])
+        .await
+        .unwrap();
+    let tags = c.bucket_tags("thehive").await.unwrap();
+    assert_eq!(tags[1], Tag::new("data", "evidence & attachments"));
+}
+
+#[tokio::test]
+async fn a_policy_that_is_not_json_is_refused_before_sending() {
+    let s = server().await;
+    let e = s3(&s, "us-east-1")
+        .put_bucket_policy("thehive", "{not json")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidInput(_)), "{e:?}");
+    assert!(s.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn objects_keep_their_key_path_and_body_hash() {
+    let s = server().await;
+    Mock::given(method("PUT"))
+        .and(path("/thehive/soc-check/probe%20one.txt"))
+        .and(body_string("ok"))
+        .and(Signed {
+            region: "us-east-1",
+        })
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&s)
+        .await;
+    s3(&s, "us-east-1")
+        .put_object(
+            "thehive",
+            "soc-check/probe one.txt",
+            "text/plain",
+            b"ok".to_vec(),
+        )
+        .await
+        .unwrap();
+}
