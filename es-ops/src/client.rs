@@ -1,13 +1,11 @@
 //! [`Es`], its builder, version detection and the request helpers.
 
-use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use soc_http::{Auth, HttpClient, Method, RequestBuilder, RetryPolicy, SecretString};
+use soc_http::{Auth, HttpClient, Method, RequestBuilder, SecretString};
 use tokio::sync::OnceCell;
 
 use crate::error::{Error, Result};
@@ -282,47 +280,7 @@ impl EsBuilder {
         self
     }
 
-    /// Trusts a CA certificate file (PEM), such as Elasticsearch 8's `http_ca.crt`.
-    #[must_use]
-    pub fn ca_file(mut self, path: impl AsRef<Path>) -> Self {
-        self.http = self.http.ca_file(path);
-        self
-    }
-
-    /// Trusts CA certificates (PEM).
-    #[must_use]
-    pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.http = self.http.ca_pem(pem);
-        self
-    }
-
-    /// Turns TLS certificate verification off (logged as a warning). Prefer [`Self::ca_file`].
-    #[must_use]
-    pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
-        self.http = self.http.danger_accept_invalid_certs(yes);
-        self
-    }
-
-    /// Time allowed per request. Default 60 s.
-    #[must_use]
-    pub fn request_timeout(mut self, d: Duration) -> Self {
-        self.http = self.http.request_timeout(d);
-        self
-    }
-
-    /// Time allowed to connect. Default 10 s.
-    #[must_use]
-    pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.http = self.http.connect_timeout(d);
-        self
-    }
-
-    /// Retry policy of single requests (the bulk helper has its own, per item).
-    #[must_use]
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.http = self.http.retry(policy);
-        self
-    }
+    soc_http::transport_options!();
 
     /// Builds the client.
     ///

@@ -2,12 +2,9 @@
 //! objects for smoke tests. Path-style addressing (`https://host/bucket/key`), which every
 //! self-hosted store serves.
 
-use std::path::Path;
-use std::time::Duration;
-
 use bytes::Bytes;
 use serde::Deserialize;
-use soc_http::{Auth, HttpClient, Method, RequestBuilder, RetryPolicy, SecretString, SigV4};
+use soc_http::{Auth, HttpClient, Method, RequestBuilder, SecretString, SigV4};
 
 use crate::xml;
 use crate::{Error, Result};
@@ -400,40 +397,7 @@ impl S3Builder {
         self
     }
 
-    /// Trusts the CA certificates in a PEM file beside the system roots.
-    #[must_use]
-    pub fn ca_file(mut self, path: impl AsRef<Path>) -> Self {
-        self.http = self.http.ca_file(path);
-        self
-    }
-
-    /// Trusts the CA certificates of a PEM document beside the system roots.
-    #[must_use]
-    pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.http = self.http.ca_pem(pem);
-        self
-    }
-
-    /// Turns off certificate verification. Logged loudly; prefer [`S3Builder::ca_file`].
-    #[must_use]
-    pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
-        self.http = self.http.danger_accept_invalid_certs(yes);
-        self
-    }
-
-    /// The whole-request timeout.
-    #[must_use]
-    pub fn request_timeout(mut self, d: Duration) -> Self {
-        self.http = self.http.request_timeout(d);
-        self
-    }
-
-    /// The retry policy.
-    #[must_use]
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.http = self.http.retry(policy);
-        self
-    }
+    soc_http::transport_options!();
 
     /// Builds the client.
     ///

@@ -443,3 +443,76 @@ impl HttpClient {
         self.request(Method::HEAD, segments)
     }
 }
+
+/// Writes the transport options every client builder offers, forwarding to its `http` field (a
+/// [`ClientBuilder`]): CA certificates, a client identity, the insecure opt-in, timeouts,
+/// retries and the user agent. Use inside the builder's `impl` block.
+#[macro_export]
+macro_rules! transport_options {
+    () => {
+        /// Trusts the CA certificates of a PEM file beside the system roots (the answer to a
+        /// self-signed or private-CA server).
+        #[must_use]
+        pub fn ca_file(mut self, path: impl AsRef<::std::path::Path>) -> Self {
+            self.http = self.http.ca_file(path);
+            self
+        }
+
+        /// Trusts the CA certificates of a PEM document beside the system roots.
+        #[must_use]
+        pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+            self.http = self.http.ca_pem(pem);
+            self
+        }
+
+        /// Presents a client certificate (a PEM file holding the certificate and its key).
+        #[must_use]
+        pub fn identity_file(mut self, path: impl AsRef<::std::path::Path>) -> Self {
+            self.http = self.http.identity_file(path);
+            self
+        }
+
+        /// Presents a client certificate (a PEM document holding the certificate and its key).
+        #[must_use]
+        pub fn identity_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+            self.http = self.http.identity_pem(pem);
+            self
+        }
+
+        /// Turns TLS certificate verification off, logged as a warning on every client built.
+        /// Prefer [`Self::ca_file`].
+        #[must_use]
+        pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
+            self.http = self.http.danger_accept_invalid_certs(yes);
+            self
+        }
+
+        /// Time allowed to connect. Default 10 s.
+        #[must_use]
+        pub fn connect_timeout(mut self, d: ::std::time::Duration) -> Self {
+            self.http = self.http.connect_timeout(d);
+            self
+        }
+
+        /// Time allowed per request, answer included. Default 60 s.
+        #[must_use]
+        pub fn request_timeout(mut self, d: ::std::time::Duration) -> Self {
+            self.http = self.http.request_timeout(d);
+            self
+        }
+
+        /// The retry policy (`RetryPolicy::none()` turns retries off).
+        #[must_use]
+        pub fn retry(mut self, policy: $crate::RetryPolicy) -> Self {
+            self.http = self.http.retry(policy);
+            self
+        }
+
+        /// The `User-Agent` sent.
+        #[must_use]
+        pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+            self.http = self.http.user_agent(ua);
+            self
+        }
+    };
+}

@@ -1,11 +1,10 @@
 //! [`TheHive`], its builder, and the request helpers every area uses.
 
-use std::path::Path;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use soc_http::{Auth, HttpClient, Method, RequestBuilder, RetryPolicy, SecretString};
+use soc_http::{Auth, HttpClient, Method, RequestBuilder, SecretString};
 
 use crate::error::{Error, Result};
 
@@ -260,68 +259,13 @@ impl TheHiveBuilder {
         self
     }
 
-    /// Trusts a CA certificate file (PEM) besides the system roots.
-    #[must_use]
-    pub fn ca_file(mut self, path: impl AsRef<Path>) -> Self {
-        self.http = self.http.ca_file(path);
-        self
-    }
-
-    /// Trusts CA certificates (PEM) besides the system roots.
-    #[must_use]
-    pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.http = self.http.ca_pem(pem);
-        self
-    }
-
-    /// Presents a client certificate (PEM file with the certificate and its key).
-    #[must_use]
-    pub fn identity_file(mut self, path: impl AsRef<Path>) -> Self {
-        self.http = self.http.identity_file(path);
-        self
-    }
-
-    /// Turns TLS certificate verification off (logged as a warning). Prefer [`Self::ca_file`].
-    #[must_use]
-    pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
-        self.http = self.http.danger_accept_invalid_certs(yes);
-        self
-    }
-
-    /// Time allowed to connect. Default 10 s.
-    #[must_use]
-    pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.http = self.http.connect_timeout(d);
-        self
-    }
-
-    /// Time allowed per request. Default 60 s.
-    #[must_use]
-    pub fn request_timeout(mut self, d: Duration) -> Self {
-        self.http = self.http.request_timeout(d);
-        self
-    }
+    soc_http::transport_options!();
 
     /// Time allowed for a download (attachments, exports, reports) to complete, instead of the
     /// request timeout. Default one hour.
     #[must_use]
     pub fn download_timeout(mut self, d: Duration) -> Self {
         self.download_timeout = d;
-        self
-    }
-
-    /// Retry policy. The default retries reads and other idempotent calls three times; creates
-    /// are never replayed once TheHive may have seen them.
-    #[must_use]
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.http = self.http.retry(policy);
-        self
-    }
-
-    /// The `User-Agent`.
-    #[must_use]
-    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
-        self.http = self.http.user_agent(ua);
         self
     }
 
