@@ -7,7 +7,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The store answered its XML error (`<Error><Code>NoSuchBucket</Code>...`).
+    /// The store answered its error (S3's XML `<Error><Code>NoSuchBucket</Code>...`, or the
+    /// admin API's JSON `{"Code": "XMinioAdminNoSuchUser", ...}`).
     #[error("s3 {status} {code}: {message} (request id {request_id})")]
     S3 {
         /// HTTP status.
@@ -22,6 +23,9 @@ pub enum Error {
         #[source]
         source: soc_http::Error,
     },
+    /// An encrypted admin payload could not be read (wrong secret key, tampering, truncation).
+    #[error("admin payload: {0}")]
+    Crypto(#[from] crate::sio::CryptoError),
     /// An argument was rejected before any request (a bucket name S3 would refuse, say).
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -41,10 +45,21 @@ pub enum Error {
 impl From<soc_http::Error> for Error {
     fn from(e: soc_http::Error) -> Self {
         let status = e.status().map(|s| s.as_u16());
-        let parsed = e.body_snippet().map(|b| {
-            let tag = |t: &str| crate::xml::tag_text(b, t).unwrap_or_default();
-            (tag("Code"), tag("Message"), tag("RequestId"))
-        });
+        // The admin API answers JSON (`{"Code", "Message", "RequestId"}`), S3 answers XML.
+        let parsed = if let Some(j) = e.body_json() {
+            let f = |k: &str| {
+                j.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            Some((f("Code"), f("Message"), f("RequestId")))
+        } else {
+            e.body_snippet().map(|b| {
+                let tag = |t: &str| crate::xml::tag_text(b, t).unwrap_or_default();
+                (tag("Code"), tag("Message"), tag("RequestId"))
+            })
+        };
         match (status, parsed) {
             (Some(status), Some((code, message, request_id))) if !code.is_empty() => Self::S3 {
                 status,

@@ -1,5 +1,7 @@
 //! S3 buckets, bucket policies and smoke-test objects on any S3 store (MinIO, RustFS,
-//! SeaweedFS, Garage, Ceph RGW, AWS), signed with SigV4 by the shared transport.
+//! SeaweedFS, Garage, Ceph RGW, AWS), signed with SigV4 by the shared transport; and the MinIO
+//! admin API ([`MinioAdmin`]: users, canned policies, service accounts, health) with its payload
+//! encryption ([`sio`]).
 //!
 //! This is where TheHive's evidence bucket is created and checked. Requests carry the real
 //! SHA-256 of their body (never `UNSIGNED-PAYLOAD`) and a fresh date on every retry; S3's XML
@@ -24,6 +26,17 @@
 //! s3.put_object("thehive-evidence", "soc-check/probe.txt", "text/plain", b"ok".to_vec()).await?;
 //! assert_eq!(s3.get_object("thehive-evidence", "soc-check/probe.txt").await?, b"ok"[..]);
 //! s3.delete_object("thehive-evidence", "soc-check/probe.txt").await?;
+//!
+//! // On MinIO or RustFS: a user limited to that bucket.
+//! use minio_admin::{MinioAdmin, Principal};
+//! let admin = MinioAdmin::builder("https://s3.soc.example:9000")?
+//!     .keys("soc-provisioner", SecretString::from(std::env::var("S3_SECRET").unwrap_or_default()))
+//!     .build()?;
+//! let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+//!     "Action": ["s3:*"], "Resource": ["arn:aws:s3:::thehive-evidence", "arn:aws:s3:::thehive-evidence/*"]}]});
+//! admin.add_canned_policy("thehive-evidence", &policy).await?;
+//! admin.add_user("thehive", &SecretString::from("generated-elsewhere".to_owned())).await?;
+//! admin.set_policy("thehive-evidence", Principal::User("thehive")).await?;
 //! # Ok(()) }
 //! ```
 #![cfg_attr(
@@ -31,10 +44,16 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod admin;
 mod error;
 mod s3;
+pub mod sio;
 mod xml;
 
+pub use admin::{
+    ApiVersion, Credentials, MinioAdmin, MinioAdminBuilder, NewServiceAccount, PolicyInfo,
+    Principal, ServiceAccount, UserInfo,
+};
 pub use error::{Error, Result};
 pub use s3::{Bucket, S3Builder, Tag, S3};
 pub use soc_http::{self, RetryPolicy, SecretString};

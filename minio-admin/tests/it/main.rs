@@ -2,5 +2,7 @@
 //! query, body, and a SigV4 signature over the body's hash), and the whole bucket life cycle
 //! against a real S3 store when `S3_TEST_URL` is set (`cargo xtask ci` starts SeaweedFS).
 
+mod admin;
+mod crypto;
 mod mock;
 mod real;
