@@ -585,7 +585,7 @@ impl MinioAdmin {
             .into_iter()
             .chain(path.iter().copied())
             .collect();
-        match self.http.get(segs).send().await {
+        match self.http.get(segs).anonymous().send().await {
             Ok(_) => Ok(true),
             Err(e) if e.status().is_some() => Ok(false),
             Err(e) => Err(e.into()),

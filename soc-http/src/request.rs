@@ -36,6 +36,7 @@ pub struct RequestBuilder {
     headers: HeaderMap,
     body: Body,
     idempotent: bool,
+    anonymous: bool,
     timeout: Option<Duration>,
     error: Option<Error>,
 }
@@ -64,6 +65,7 @@ impl RequestBuilder {
             headers: HeaderMap::new(),
             body: Body::Empty,
             idempotent,
+            anonymous: false,
             timeout: None,
             error: None,
         }
@@ -201,6 +203,13 @@ impl RequestBuilder {
         self
     }
 
+    /// Sends this request without the client's credentials (health endpoints that refuse or
+    /// ignore them).
+    pub fn anonymous(mut self) -> Self {
+        self.anonymous = true;
+        self
+    }
+
     /// Overrides the client's request timeout for this request.
     pub fn timeout(mut self, d: Duration) -> Self {
         self.timeout = Some(d);
@@ -213,8 +222,10 @@ impl RequestBuilder {
             .http
             .request(self.method.clone(), self.url.clone())
             .headers(self.headers.clone());
-        if let Some((name, value)) = inner.auth.header()? {
-            rb = rb.header(name, value);
+        if !self.anonymous {
+            if let Some((name, value)) = inner.auth.header()? {
+                rb = rb.header(name, value);
+            }
         }
         if let Some(t) = self.timeout {
             rb = rb.timeout(t);
@@ -229,7 +240,7 @@ impl RequestBuilder {
         let mut req = rb.build().map_err(|e| {
             Error::invalid_input("cannot build the request").with_source(e.without_url())
         })?;
-        if let crate::Auth::SigV4(signer) = &inner.auth {
+        if let (crate::Auth::SigV4(signer), false) = (&inner.auth, self.anonymous) {
             let body: &[u8] = match &self.body {
                 Body::Empty => &[],
                 Body::Bytes { data, .. } => data,

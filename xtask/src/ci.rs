@@ -44,10 +44,18 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
             sh.push_env("S3_TEST_SECRET_KEY", services::WEED_KEYS.1),
         )
     });
+    let minio = Service::start(&services::JUICEFS)?;
+    let _minio_env = minio.as_ref().map(|m| {
+        (
+            sh.push_env("MINIO_TEST_URL", &m.url),
+            sh.push_env("MINIO_TEST_ACCESS_KEY", services::JUICEFS_KEYS.0),
+            sh.push_env("MINIO_TEST_SECRET_KEY", services::JUICEFS_KEYS.1),
+        )
+    });
     cmd!(sh, "cargo test --workspace --all-targets --locked").run()?;
     cmd!(sh, "cargo test --workspace --doc --locked").run()?;
-    drop((_emulator_url, _modules_url, _store_env));
-    drop((emulator, modules, store));
+    drop((_emulator_url, _modules_url, _store_env, _minio_env));
+    drop((emulator, modules, store, minio));
 
     step("docs");
     let _doc_flags = sh.push_env("RUSTDOCFLAGS", "-D warnings");

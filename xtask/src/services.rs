@@ -24,6 +24,8 @@ pub(crate) struct Spec {
     pub(crate) fixed_port: Option<u16>,
     /// Variables set for it.
     pub(crate) env: &'static [(&'static str, &'static str)],
+    /// A command run once before it starts, given its executable and scratch directory.
+    pub(crate) prepare: Option<fn(&std::ffi::OsStr, &std::path::Path) -> Vec<String>>,
 }
 
 /// The Elasticsearch-compatible emulator.
@@ -44,6 +46,7 @@ pub(crate) const NOIDA: Spec = Spec {
     start_within: Duration::from_secs(20),
     fixed_port: None,
     env: &[],
+    prepare: None,
 };
 
 /// MISP's enrichment service.
@@ -63,6 +66,7 @@ pub(crate) const MISP_MODULES: Spec = Spec {
     start_within: Duration::from_secs(30),
     fixed_port: None,
     env: &[],
+    prepare: None,
 };
 
 /// The SeaweedFS test store's admin identity (loopback only, for the tests' own buckets).
@@ -90,6 +94,47 @@ pub(crate) const SEAWEEDFS: Spec = Spec {
         ("AWS_ACCESS_KEY_ID", WEED_KEYS.0),
         ("AWS_SECRET_ACCESS_KEY", WEED_KEYS.1),
     ],
+    prepare: None,
+};
+
+/// The JuiceFS gateway's root identity (loopback only).
+pub(crate) const JUICEFS_KEYS: (&str, &str) = ("soc-ci-minio", "soc-ci-minio-secret-4d2a8e6b1f");
+
+/// The JuiceFS S3 gateway: MinIO's own server code (admin API, payload encryption, IAM) over a
+/// local file store with SQLite metadata.
+pub(crate) const JUICEFS: Spec = Spec {
+    name: "MinIO admin API (JuiceFS gateway)",
+    bin_var: "SOC_JUICEFS_BIN",
+    skipped: "minio-admin tests against a real MinIO server",
+    args: |port, dir| {
+        vec![
+            "gateway".into(),
+            "--multi-buckets".into(),
+            "--keep-etag".into(),
+            "--no-usage-report".into(),
+            format!("--cache-dir={}", dir.join("cache").display()),
+            "--metrics=127.0.0.1:0".into(),
+            format!("sqlite3://{}", dir.join("meta.db").display()),
+            format!("127.0.0.1:{port}"),
+        ]
+    },
+    ready_path: "/minio/health/live",
+    start_within: Duration::from_secs(60),
+    fixed_port: None,
+    env: &[
+        ("MINIO_ROOT_USER", JUICEFS_KEYS.0),
+        ("MINIO_ROOT_PASSWORD", JUICEFS_KEYS.1),
+    ],
+    prepare: Some(|_, dir| {
+        vec![
+            "format".into(),
+            "--storage=file".into(),
+            format!("--bucket={}/", dir.join("blocks").display()),
+            "--no-update".into(),
+            format!("sqlite3://{}", dir.join("meta.db").display()),
+            "soc-ci".into(),
+        ]
+    }),
 };
 
 /// A running server; stopped when dropped.
@@ -124,10 +169,24 @@ impl Service {
         ));
         std::fs::create_dir_all(scratch.join("data"))
             .map_err(|e| format!("{}: {e}", scratch.display()))?;
+        let data = scratch.join("data");
+        if let Some(prepare) = spec.prepare {
+            let out = Command::new(&bin)
+                .args(prepare(&bin, &data))
+                .output()
+                .map_err(|e| format!("cannot prepare {}: {e}", spec.name))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "{} preparation failed: {}",
+                    spec.name,
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+        }
         let log = std::fs::File::create(scratch.join("log"))
             .map_err(|e| format!("{}: {e}", scratch.display()))?;
         let child = Command::new(&bin)
-            .args((spec.args)(port, &scratch.join("data")))
+            .args((spec.args)(port, &data))
             .envs(spec.env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log)

@@ -6,3 +6,4 @@ mod admin;
 mod crypto;
 mod mock;
 mod real;
+mod real_admin;
