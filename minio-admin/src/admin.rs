@@ -26,7 +26,7 @@ pub enum ApiVersion {
 #[derive(Debug, Clone)]
 pub struct MinioAdmin {
     http: HttpClient,
-    secret: SecretString,
+    pub(crate) secret: SecretString,
     version: ApiVersion,
 }
 
@@ -186,7 +186,7 @@ impl MinioAdmin {
         })
     }
 
-    fn req(&self, method: Method, command: &[&str]) -> RequestBuilder {
+    pub(crate) fn req(&self, method: Method, command: &[&str]) -> RequestBuilder {
         let v = match self.version {
             ApiVersion::V3 => "v3",
             ApiVersion::V4 => "v4",
@@ -198,12 +198,15 @@ impl MinioAdmin {
         self.http.request(method, segs)
     }
 
-    async fn sealed(&self, value: &impl Serialize) -> Result<Vec<u8>> {
+    pub(crate) async fn sealed(&self, value: &impl Serialize) -> Result<Vec<u8>> {
         let plain = serde_json::to_vec(value).map_err(|e| Error::InvalidInput(e.to_string()))?;
         Ok(sio::encrypt_blocking(self.secret.clone(), plain).await?)
     }
 
-    async fn opened<T: serde::de::DeserializeOwned>(&self, r: RequestBuilder) -> Result<T> {
+    pub(crate) async fn opened<T: serde::de::DeserializeOwned>(
+        &self,
+        r: RequestBuilder,
+    ) -> Result<T> {
         let url = soc_http::redact_url(r.url());
         let data = r.send().await?.bytes().await?;
         let plain = sio::decrypt_blocking(self.secret.clone(), data.to_vec()).await?;
@@ -213,11 +216,11 @@ impl MinioAdmin {
         })
     }
 
-    async fn plain<T: serde::de::DeserializeOwned>(r: RequestBuilder) -> Result<T> {
+    pub(crate) async fn plain<T: serde::de::DeserializeOwned>(r: RequestBuilder) -> Result<T> {
         Ok(r.json().await?)
     }
 
-    async fn done(r: RequestBuilder) -> Result<()> {
+    pub(crate) async fn done(r: RequestBuilder) -> Result<()> {
         r.send().await?;
         Ok(())
     }
@@ -357,7 +360,7 @@ impl MinioAdmin {
     /// # Errors
     /// [`Error::S3`] (`XMinioAdminPolicyChangeAlreadyApplied` when nothing changes).
     pub async fn attach_policy(&self, policies: &[&str], to: Principal<'_>) -> Result<Vec<String>> {
-        self.policy_association("attach", policies, to, "policiesAttached")
+        self.policy_association("builtin", "attach", policies, to, "policiesAttached")
             .await
     }
 
@@ -370,12 +373,13 @@ impl MinioAdmin {
         policies: &[&str],
         from: Principal<'_>,
     ) -> Result<Vec<String>> {
-        self.policy_association("detach", policies, from, "policiesDetached")
+        self.policy_association("builtin", "detach", policies, from, "policiesDetached")
             .await
     }
 
-    async fn policy_association(
+    pub(crate) async fn policy_association(
         &self,
+        idp: &str,
         action: &str,
         policies: &[&str],
         who: Principal<'_>,
@@ -387,7 +391,7 @@ impl MinioAdmin {
         };
         let sealed = self.sealed(&body).await?;
         let r = self
-            .req(Method::POST, &["idp", "builtin", "policy", action])
+            .req(Method::POST, &["idp", idp, "policy", action])
             .body("application/octet-stream", sealed);
         let url = soc_http::redact_url(r.url());
         let resp = r.send().await?;

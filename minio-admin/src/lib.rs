@@ -45,10 +45,17 @@
 )]
 
 mod admin;
+mod admin_ops;
 mod error;
 mod s3;
 pub mod sio;
 mod xml;
+
+pub mod coverage {
+    //! Which method covers each minio-py `MinioAdmin` method and S3 operation, and where each was
+    //! tested.
+    #![doc = include_str!("../COVERAGE.md")]
+}
 
 pub use admin::{
     ApiVersion, Credentials, MinioAdmin, MinioAdminBuilder, NewServiceAccount, PolicyInfo,
