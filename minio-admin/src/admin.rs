@@ -186,6 +186,12 @@ impl MinioAdmin {
         })
     }
 
+    /// The admin API version in use.
+    #[must_use]
+    pub fn version(&self) -> ApiVersion {
+        self.version
+    }
+
     pub(crate) fn req(&self, method: Method, command: &[&str]) -> RequestBuilder {
         let v = match self.version {
             ApiVersion::V3 => "v3",

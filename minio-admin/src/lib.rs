@@ -47,6 +47,7 @@
 mod admin;
 mod admin_ops;
 mod error;
+mod provision;
 mod s3;
 pub mod sio;
 mod xml;
@@ -62,5 +63,6 @@ pub use admin::{
     Principal, ServiceAccount, UserInfo,
 };
 pub use error::{Error, Result};
+pub use provision::{bucket_policy, generate_secret, BucketAccess, Iam, Rights};
 pub use s3::{Bucket, S3Builder, Tag, S3};
 pub use soc_http::{self, RetryPolicy, SecretString};

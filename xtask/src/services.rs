@@ -85,6 +85,8 @@ pub(crate) const SEAWEEDFS: Spec = Spec {
             "-ip=127.0.0.1".into(),
             "-ip.bind=127.0.0.1".into(),
             "-admin.ui=false".into(),
+            // The IAM API writes users and keys: the provisioning tests need it.
+            "-s3.iam.readOnly=false".into(),
         ]
     },
     ready_path: "/healthz",

@@ -226,3 +226,85 @@ async fn objects_keep_their_key_path_and_body_hash() {
         .await
         .unwrap();
 }
+
+/// Signed for IAM, with the query API's form body.
+struct IamForm(&'static str);
+
+impl wiremock::Match for IamForm {
+    fn matches(&self, r: &Request) -> bool {
+        let auth = r
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let ct = r
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        auth.contains("/us-east-1/iam/aws4_request")
+            && ct.starts_with("application/x-www-form-urlencoded")
+            && String::from_utf8_lossy(&r.body) == self.0
+    }
+}
+
+#[tokio::test]
+async fn iam_provisioning_sends_the_query_api_forms() {
+    use minio_admin::{Iam, Rights};
+    let s = server().await;
+    let xml_ok = |body: &str| ResponseTemplate::new(200).set_body_raw(body.to_owned(), "text/xml");
+    Mock::given(method("POST"))
+        .and(path("/"))
+        .and(IamForm("Action=GetUser&Version=2010-05-08&UserName=thehive"))
+        .respond_with(ResponseTemplate::new(404).set_body_raw(
+            r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>the user with name thehive cannot be found.</Message></Error><RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId></ErrorResponse>"#,
+            "text/xml",
+        ))
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/"))
+        .and(IamForm("Action=CreateUser&Version=2010-05-08&UserName=thehive"))
+        .respond_with(xml_ok("<CreateUserResponse><CreateUserResult><User><UserName>thehive</UserName></User></CreateUserResult></CreateUserResponse>"))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let policy = minio_admin::bucket_policy("thehive", Rights::ReadOnly).to_string();
+    let form: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("Action", "PutUserPolicy")
+        .append_pair("Version", "2010-05-08")
+        .append_pair("UserName", "thehive")
+        .append_pair("PolicyName", "thehive-ro")
+        .append_pair("PolicyDocument", &policy)
+        .finish();
+    Mock::given(method("POST"))
+        .and(path("/"))
+        .and(IamForm(Box::leak(form.into_boxed_str())))
+        .respond_with(xml_ok("<PutUserPolicyResponse></PutUserPolicyResponse>"))
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/"))
+        .and(IamForm("Action=ListAccessKeys&Version=2010-05-08&UserName=thehive"))
+        .respond_with(xml_ok("<ListAccessKeysResponse><ListAccessKeysResult><AccessKeyMetadata></AccessKeyMetadata></ListAccessKeysResult></ListAccessKeysResponse>"))
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/"))
+        .and(IamForm("Action=CreateAccessKey&Version=2010-05-08&UserName=thehive"))
+        .respond_with(xml_ok("<CreateAccessKeyResponse><CreateAccessKeyResult><AccessKey><UserName>thehive</UserName><AccessKeyId>AKIATHEHIVE0001</AccessKeyId><Status>Active</Status><SecretAccessKey>iam-SECRET-value</SecretAccessKey></AccessKey></CreateAccessKeyResult></CreateAccessKeyResponse>"))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let iam = Iam::new(&s.uri(), AK, SecretString::from(SK.to_owned()), "us-east-1").unwrap();
+    let access = iam
+        .provision_bucket_access("thehive", "thehive", Rights::ReadOnly, false)
+        .await
+        .unwrap();
+    assert!(access.created);
+    assert_eq!(access.access_key, "AKIATHEHIVE0001");
+    assert!(!format!("{access:?}").contains("iam-SECRET-value"));
+}

@@ -91,3 +91,54 @@ async fn a_wrong_secret_is_refused_by_the_store() {
     assert!(matches!(&e, Error::S3 { .. }), "{e:?}");
     assert_eq!(e.status(), Some(403), "{e:?}");
 }
+
+#[tokio::test]
+async fn iam_provisioning_is_idempotent_and_least_privilege() {
+    let Some((url, ak, sk)) = real() else { return };
+    use minio_admin::{Iam, Rights};
+    let iam = Iam::new(&url, &ak, SecretString::from(sk.clone()), "us-east-1").unwrap();
+    let root = client(&url, &ak, &sk);
+    let id = std::process::id();
+    let (bucket, other, user) = (
+        format!("soc-iam-{id}"),
+        format!("soc-iam-other-{id}"),
+        format!("thehive-{id}"),
+    );
+    root.create_bucket(&bucket).await.unwrap();
+    root.create_bucket(&other).await.unwrap();
+
+    let first = iam
+        .provision_bucket_access(&bucket, &user, Rights::ReadWrite, false)
+        .await
+        .unwrap();
+    assert!(first.created);
+    let secret = first.secret_key.clone().expect("a new key's secret");
+    let again = iam
+        .provision_bucket_access(&bucket, &user, Rights::ReadWrite, false)
+        .await
+        .unwrap();
+    assert!(!again.created && again.secret_key.is_none() && again.access_key == first.access_key);
+
+    let s3 = S3::builder(&url)
+        .unwrap()
+        .keys(&first.access_key, secret)
+        .build()
+        .unwrap();
+    s3.put_object(&bucket, "a.txt", "text/plain", b"ok".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(s3.get_object(&bucket, "a.txt").await.unwrap(), b"ok"[..]);
+    let denied = s3
+        .put_object(&other, "a.txt", "text/plain", b"no".to_vec())
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Some("AccessDenied"), "{denied:?}");
+
+    root.delete_object(&bucket, "a.txt").await.unwrap();
+    for k in iam.access_keys(&user).await.unwrap() {
+        iam.delete_access_key(&user, &k).await.unwrap();
+    }
+    iam.delete_user(&user).await.unwrap();
+    root.delete_bucket(&bucket).await.unwrap();
+    root.delete_bucket(&other).await.unwrap();
+}

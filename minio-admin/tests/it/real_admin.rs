@@ -144,3 +144,95 @@ async fn a_wrong_secret_cannot_read_the_encrypted_user_list() {
     let e = admin.list_users().await.unwrap_err();
     assert_eq!(e.code(), Some("SignatureDoesNotMatch"), "{e:?}");
 }
+
+#[tokio::test]
+async fn provisioning_is_idempotent_and_least_privilege_on_minio() {
+    let Some((url, ak, sk)) = real() else { return };
+    use minio_admin::Rights;
+    let admin = MinioAdmin::builder(&url)
+        .unwrap()
+        .keys(&ak, secret(&sk))
+        .build()
+        .unwrap();
+    let root_s3 = S3::builder(&url)
+        .unwrap()
+        .keys(&ak, secret(&sk))
+        .build()
+        .unwrap();
+    let id = std::process::id();
+    let (bucket, other, user) = (
+        format!("soc-prov-{id}"),
+        format!("soc-prov-other-{id}"),
+        format!("cortex-{id}"),
+    );
+    root_s3.create_bucket(&bucket).await.unwrap();
+    root_s3.create_bucket(&other).await.unwrap();
+
+    let first = admin
+        .provision_bucket_access(&bucket, &user, Rights::ReadWrite, false)
+        .await
+        .unwrap();
+    assert!(first.created);
+    let key = first.secret_key.clone().expect("a new user's secret");
+    assert!(!format!("{first:?}").contains(soc_secret(&key)));
+    let again = admin
+        .provision_bucket_access(&bucket, &user, Rights::ReadWrite, false)
+        .await
+        .unwrap();
+    assert!(
+        !again.created && again.secret_key.is_none(),
+        "a second run changes nothing"
+    );
+
+    let s3 = S3::builder(&url)
+        .unwrap()
+        .keys(&first.access_key, key.clone())
+        .build()
+        .unwrap();
+    s3.put_object(&bucket, "report.json", "application/json", b"{}".to_vec())
+        .await
+        .unwrap();
+    let denied = s3
+        .put_object(&other, "report.json", "application/json", b"{}".to_vec())
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Some("AccessDenied"), "{denied:?}");
+
+    let rotated = admin
+        .provision_bucket_access(&bucket, &user, Rights::ReadWrite, true)
+        .await
+        .unwrap();
+    let new_key = rotated.secret_key.expect("a rotated secret");
+    let old = S3::builder(&url)
+        .unwrap()
+        .keys(&first.access_key, key)
+        .build()
+        .unwrap();
+    assert!(
+        old.get_object(&bucket, "report.json").await.is_err(),
+        "the old secret stops working"
+    );
+    let new = S3::builder(&url)
+        .unwrap()
+        .keys(&rotated.access_key, new_key)
+        .build()
+        .unwrap();
+    assert_eq!(
+        new.get_object(&bucket, "report.json").await.unwrap(),
+        b"{}"[..]
+    );
+
+    root_s3.delete_object(&bucket, "report.json").await.unwrap();
+    admin.remove_user(&user).await.unwrap();
+    admin
+        .remove_canned_policy(&format!("{user}-{bucket}-rw"))
+        .await
+        .unwrap();
+    root_s3.delete_bucket(&bucket).await.unwrap();
+    root_s3.delete_bucket(&other).await.unwrap();
+}
+
+fn soc_secret(s: &SecretString) -> &str {
+    use minio_admin::soc_http::ExposeSecret;
+    s.expose_secret()
+}
