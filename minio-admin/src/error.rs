@@ -47,8 +47,10 @@ impl From<soc_http::Error> for Error {
         let status = e.status().map(|s| s.as_u16());
         // The admin API answers JSON (`{"Code", "Message", "RequestId"}`), S3 answers XML.
         let parsed = if let Some(j) = e.body_json() {
+            // MinIO writes `Code`, Garage `code`.
             let f = |k: &str| {
                 j.get(k)
+                    .or_else(|| j.get(k.to_ascii_lowercase()))
                     .and_then(|v| v.as_str())
                     .unwrap_or_default()
                     .to_owned()

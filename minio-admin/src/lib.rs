@@ -1,7 +1,9 @@
 //! S3 buckets, bucket policies and smoke-test objects on any S3 store (MinIO, RustFS,
 //! SeaweedFS, Garage, Ceph RGW, AWS), signed with SigV4 by the shared transport; and the MinIO
 //! admin API ([`MinioAdmin`]: users, canned policies, service accounts, health) with its payload
-//! encryption ([`sio`]).
+//! encryption ([`sio`]); and least-privilege bucket credentials on MinIO, IAM-style stores and
+//! Garage ([`MinioAdmin::provision_bucket_access`], [`Iam`], [`Garage`]). The [coverage
+//! table](coverage) lists each operation and the servers it was tested on.
 //!
 //! This is where TheHive's evidence bucket is created and checked. Requests carry the real
 //! SHA-256 of their body (never `UNSIGNED-PAYLOAD`) and a fresh date on every retry; S3's XML
@@ -37,6 +39,12 @@
 //! admin.add_canned_policy("thehive-evidence", &policy).await?;
 //! admin.add_user("thehive", &SecretString::from("generated-elsewhere".to_owned())).await?;
 //! admin.set_policy("thehive-evidence", Principal::User("thehive")).await?;
+//!
+//! // Or in one idempotent call, on whichever store it is: MinIO/RustFS, IAM-style
+//! // (SeaweedFS, Ceph RGW: `Iam`) or Garage (`Garage`).
+//! use minio_admin::Rights;
+//! let access = admin.provision_bucket_access("thehive-evidence", "thehive", Rights::ReadWrite, false).await?;
+//! println!("{} created: {}", access.access_key, access.created);
 //! # Ok(()) }
 //! ```
 #![cfg_attr(
@@ -47,6 +55,7 @@
 mod admin;
 mod admin_ops;
 mod error;
+mod garage;
 mod provision;
 mod s3;
 pub mod sio;
@@ -63,6 +72,7 @@ pub use admin::{
     Principal, ServiceAccount, UserInfo,
 };
 pub use error::{Error, Result};
+pub use garage::{Garage, GarageKey};
 pub use provision::{bucket_policy, generate_secret, BucketAccess, Iam, Rights};
 pub use s3::{Bucket, S3Builder, Tag, S3};
 pub use soc_http::{self, RetryPolicy, SecretString};

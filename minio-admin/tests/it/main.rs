@@ -4,6 +4,7 @@
 
 mod admin;
 mod crypto;
+mod garage;
 mod mock;
 mod real;
 mod real_admin;
