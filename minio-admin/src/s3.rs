@@ -16,6 +16,18 @@ const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 pub struct S3 {
     http: HttpClient,
     region: String,
+    addressing: Addressing,
+}
+
+/// Where the bucket goes in a request's URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Addressing {
+    /// `https://s3.example/bucket/key`: what every self-hosted store serves.
+    #[default]
+    Path,
+    /// `https://bucket.s3.example/key`: AWS's preferred form (the endpoint must be a domain
+    /// name whose subdomains resolve).
+    VirtualHost,
 }
 
 /// Builds an [`S3`] client.
@@ -24,6 +36,7 @@ pub struct S3Builder {
     http: soc_http::ClientBuilder,
     keys: Option<(String, SecretString)>,
     region: String,
+    addressing: Addressing,
 }
 
 /// A bucket, as listed.
@@ -93,7 +106,32 @@ impl S3 {
                 .user_agent(concat!("minio-admin/", env!("CARGO_PKG_VERSION"))),
             keys: None,
             region: "us-east-1".to_owned(),
+            addressing: Addressing::Path,
         })
+    }
+
+    /// A request about `bucket` (and `rest` of the path), addressed as the client is set to.
+    fn at(&self, method: Method, bucket: &str, rest: &[&str]) -> RequestBuilder {
+        match self.addressing {
+            Addressing::Path => self
+                .http
+                .request(method, std::iter::once(bucket).chain(rest.iter().copied())),
+            Addressing::VirtualHost => self
+                .http
+                .request(method, rest.iter().copied())
+                .subdomain(bucket),
+        }
+    }
+
+    fn object(&self, method: Method, bucket: &str, key: &str) -> Result<RequestBuilder> {
+        let path = object_path(bucket, key)?;
+        Ok(self.at(method, bucket, &path[1..]))
+    }
+
+    /// The URL a request about `bucket` goes to (to check the addressing).
+    #[must_use]
+    pub fn bucket_url(&self, bucket: &str) -> String {
+        self.at(Method::GET, bucket, &[]).url().to_string()
     }
 
     /// The region requests are signed for.
@@ -122,7 +160,7 @@ impl S3 {
     /// someone else owns it.
     pub async fn create_bucket(&self, bucket: &str) -> Result<bool> {
         check_bucket(bucket)?;
-        let mut r = self.http.put([bucket]);
+        let mut r = self.at(Method::PUT, bucket, &[]);
         if self.region != "us-east-1" && !self.region.is_empty() {
             let body = format!(
                 r#"<CreateBucketConfiguration xmlns="{S3_NS}"><LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>"#,
@@ -143,7 +181,7 @@ impl S3 {
     /// Request errors other than 404.
     pub async fn bucket_exists(&self, bucket: &str) -> Result<bool> {
         check_bucket(bucket)?;
-        Ok(self.http.head([bucket]).exists().await?)
+        Ok(self.at(Method::HEAD, bucket, &[]).exists().await?)
     }
 
     /// Deletes a bucket. S3 refuses a bucket that holds objects (`BucketNotEmpty`); some
@@ -153,7 +191,7 @@ impl S3 {
     /// [`Error::S3`] `BucketNotEmpty` on stores that check.
     pub async fn delete_bucket(&self, bucket: &str) -> Result<()> {
         check_bucket(bucket)?;
-        send(self.http.delete([bucket])).await
+        send(self.at(Method::DELETE, bucket, &[])).await
     }
 
     /// Sets a bucket's policy (an IAM policy document, JSON).
@@ -166,8 +204,7 @@ impl S3 {
             Error::InvalidInput(format!("the policy for {bucket} is not JSON: {e}"))
         })?;
         let r = self
-            .http
-            .put([bucket])
+            .at(Method::PUT, bucket, &[])
             .query_pair("policy", "")
             .body("application/json", policy.to_owned());
         send(r).await
@@ -200,7 +237,11 @@ impl S3 {
     /// [`Error::S3`].
     pub async fn delete_bucket_policy(&self, bucket: &str) -> Result<()> {
         check_bucket(bucket)?;
-        send(self.http.delete([bucket]).query_pair("policy", "")).await
+        send(
+            self.at(Method::DELETE, bucket, &[])
+                .query_pair("policy", ""),
+        )
+        .await
     }
 
     /// Turns versioning on, or suspends it.
@@ -214,8 +255,7 @@ impl S3 {
             r#"<VersioningConfiguration xmlns="{S3_NS}"><Status>{status}</Status></VersioningConfiguration>"#
         );
         send(
-            self.http
-                .put([bucket])
+            self.at(Method::PUT, bucket, &[])
                 .query_pair("versioning", "")
                 .body("application/xml", body),
         )
@@ -230,8 +270,7 @@ impl S3 {
     pub async fn versioning(&self, bucket: &str) -> Result<Option<String>> {
         check_bucket(bucket)?;
         let body = self
-            .http
-            .get([bucket])
+            .at(Method::GET, bucket, &[])
             .query_pair("versioning", "")
             .text()
             .await?;
@@ -256,8 +295,7 @@ impl S3 {
             .collect();
         let body = format!(r#"<Tagging xmlns="{S3_NS}"><TagSet>{items}</TagSet></Tagging>"#);
         send(
-            self.http
-                .put([bucket])
+            self.at(Method::PUT, bucket, &[])
                 .query_pair("tagging", "")
                 .body("application/xml", body),
         )
@@ -270,7 +308,7 @@ impl S3 {
     /// [`Error::S3`] other than `NoSuchTagSet`.
     pub async fn bucket_tags(&self, bucket: &str) -> Result<Vec<Tag>> {
         check_bucket(bucket)?;
-        let r = self.http.get([bucket]).query_pair("tagging", "");
+        let r = self.at(Method::GET, bucket, &[]).query_pair("tagging", "");
         let url = r.url().to_string();
         match r.text().await {
             Ok(body) => Ok(xml::decode::<Tagging>(&url, &body)?.tag_set.tag),
@@ -287,7 +325,87 @@ impl S3 {
     /// [`Error::S3`].
     pub async fn delete_bucket_tags(&self, bucket: &str) -> Result<()> {
         check_bucket(bucket)?;
-        send(self.http.delete([bucket]).query_pair("tagging", "")).await
+        send(
+            self.at(Method::DELETE, bucket, &[])
+                .query_pair("tagging", ""),
+        )
+        .await
+    }
+
+    /// Sets a bucket's lifecycle configuration (S3's XML document). Sent with its
+    /// `Content-MD5`, which S3 requires for this call.
+    ///
+    /// # Errors
+    /// [`Error::S3`] (`MalformedXML`, `NotImplemented` on stores without lifecycle).
+    pub async fn put_lifecycle(&self, bucket: &str, configuration_xml: &str) -> Result<()> {
+        use md5::Digest;
+        check_bucket(bucket)?;
+        let md5 = soc_http::base64(&md5::Md5::digest(configuration_xml.as_bytes()));
+        let r = self
+            .at(Method::PUT, bucket, &[])
+            .query_pair("lifecycle", "")
+            .header("content-md5", &md5)
+            .body("application/xml", configuration_xml.to_owned());
+        send(r).await
+    }
+
+    /// Expires objects under `prefix` after `days` days (one rule, `id`), replacing the bucket's
+    /// lifecycle configuration: evidence retention in one call.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for zero days; as [`S3::put_lifecycle`].
+    pub async fn expire_after(
+        &self,
+        bucket: &str,
+        id: &str,
+        prefix: &str,
+        days: u32,
+    ) -> Result<()> {
+        if days == 0 {
+            return Err(Error::InvalidInput(
+                "an expiration needs at least one day".into(),
+            ));
+        }
+        let doc = format!(
+            r#"<LifecycleConfiguration xmlns="{S3_NS}"><Rule><ID>{}</ID><Filter><Prefix>{}</Prefix></Filter><Status>Enabled</Status><Expiration><Days>{days}</Days></Expiration></Rule></LifecycleConfiguration>"#,
+            xml::escape(id),
+            xml::escape(prefix)
+        );
+        self.put_lifecycle(bucket, &doc).await
+    }
+
+    /// A bucket's lifecycle configuration (XML), or `None` when it has none.
+    ///
+    /// # Errors
+    /// [`Error::S3`] other than `NoSuchLifecycleConfiguration`.
+    pub async fn lifecycle(&self, bucket: &str) -> Result<Option<String>> {
+        check_bucket(bucket)?;
+        match self
+            .http
+            .get([bucket])
+            .query_pair("lifecycle", "")
+            .text()
+            .await
+        {
+            Ok(x) => Ok(Some(x)),
+            Err(e) => match Error::from(e) {
+                e if e.code() == Some("NoSuchLifecycleConfiguration") => Ok(None),
+                e => Err(e),
+            },
+        }
+    }
+
+    /// Removes a bucket's lifecycle configuration.
+    ///
+    /// # Errors
+    /// [`Error::S3`].
+    pub async fn delete_lifecycle(&self, bucket: &str) -> Result<()> {
+        check_bucket(bucket)?;
+        send(
+            self.at(Method::DELETE, bucket, &[])
+                .query_pair("lifecycle", ""),
+        )
+        .await
     }
 
     /// Writes an object.
@@ -303,8 +421,7 @@ impl S3 {
         data: impl Into<Bytes>,
     ) -> Result<()> {
         let r = self
-            .http
-            .put(object_path(bucket, key)?)
+            .object(Method::PUT, bucket, key)?
             .body(content_type, data);
         send(r).await
     }
@@ -314,7 +431,7 @@ impl S3 {
     /// # Errors
     /// [`Error::S3`] `NoSuchKey` when it does not exist.
     pub async fn get_object(&self, bucket: &str, key: &str) -> Result<Bytes> {
-        Ok(self.http.get(object_path(bucket, key)?).bytes().await?)
+        Ok(self.object(Method::GET, bucket, key)?.bytes().await?)
     }
 
     /// Whether an object exists (`HEAD`).
@@ -322,7 +439,7 @@ impl S3 {
     /// # Errors
     /// Request errors other than 404.
     pub async fn object_exists(&self, bucket: &str, key: &str) -> Result<bool> {
-        Ok(self.http.head(object_path(bucket, key)?).exists().await?)
+        Ok(self.object(Method::HEAD, bucket, key)?.exists().await?)
     }
 
     /// Deletes an object (S3 answers success for a missing one too).
@@ -330,7 +447,7 @@ impl S3 {
     /// # Errors
     /// [`Error::S3`].
     pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
-        send(self.http.delete(object_path(bucket, key)?)).await
+        send(self.object(Method::DELETE, bucket, key)?).await
     }
 
     /// A request to this store, signed, for operations this crate does not wrap.
@@ -390,6 +507,13 @@ impl S3Builder {
         self
     }
 
+    /// Path-style (the default) or virtual-host addressing.
+    #[must_use]
+    pub fn addressing(mut self, a: Addressing) -> Self {
+        self.addressing = a;
+        self
+    }
+
     /// The region (`us-east-1` unless set; MinIO and most self-hosted stores accept any).
     #[must_use]
     pub fn region(mut self, region: impl Into<String>) -> Self {
@@ -412,6 +536,7 @@ impl S3Builder {
         Ok(S3 {
             http,
             region: self.region,
+            addressing: self.addressing,
         })
     }
 }
@@ -436,6 +561,41 @@ mod tests {
         ] {
             assert!(check_bucket(bad).is_err(), "{bad}");
         }
+    }
+
+    fn client(endpoint: &str, a: Addressing) -> S3 {
+        S3::builder(endpoint)
+            .unwrap()
+            .keys("ak", SecretString::from("sk".to_owned()))
+            .addressing(a)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn buckets_go_in_the_path_or_the_host() {
+        let path = client("https://s3.soc.example:9000", Addressing::Path);
+        assert_eq!(
+            path.bucket_url("thehive"),
+            "https://s3.soc.example:9000/thehive"
+        );
+        let vhost = client("https://s3.soc.example:9000", Addressing::VirtualHost);
+        assert_eq!(
+            vhost.bucket_url("thehive"),
+            "https://thehive.s3.soc.example:9000/"
+        );
+        let obj = vhost.object(Method::GET, "thehive", "cases/1.bin").unwrap();
+        assert_eq!(
+            obj.url().as_str(),
+            "https://thehive.s3.soc.example:9000/cases/1.bin"
+        );
+    }
+
+    #[tokio::test]
+    async fn virtual_hosts_need_a_domain_name() {
+        let ip = client("http://127.0.0.1:9", Addressing::VirtualHost);
+        let e = ip.create_bucket("thehive").await.unwrap_err();
+        assert!(e.to_string().contains("no domain name"), "{e}");
     }
 
     #[test]

@@ -203,6 +203,26 @@ impl RequestBuilder {
         self
     }
 
+    /// Prepends `label` to the URL's host (`bucket.s3.example`), for S3's virtual-host
+    /// addressing. An IP address host cannot take one: the request fails when sent.
+    pub fn subdomain(mut self, label: &str) -> Self {
+        let host = match self.url.host() {
+            Some(url::Host::Domain(d)) => d.to_owned(),
+            _ => {
+                let e = Error::invalid_input(format!(
+                    "{} has no domain name to put {label:?} in front of",
+                    crate::error::redact_url(&self.url)
+                ));
+                return self.reject(e);
+            }
+        };
+        if let Err(e) = self.url.set_host(Some(&format!("{label}.{host}"))) {
+            let e = Error::invalid_input(format!("{label:?} cannot prefix a host name: {e}"));
+            return self.reject(e);
+        }
+        self
+    }
+
     /// Sends this request without the client's credentials (health endpoints that refuse or
     /// ignore them).
     pub fn anonymous(mut self) -> Self {

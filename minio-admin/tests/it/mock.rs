@@ -308,3 +308,58 @@ async fn iam_provisioning_sends_the_query_api_forms() {
     assert_eq!(access.access_key, "AKIATHEHIVE0001");
     assert!(!format!("{access:?}").contains("iam-SECRET-value"));
 }
+
+#[tokio::test]
+async fn lifecycle_carries_its_content_md5() {
+    let s = server().await;
+    let doc = r#"<LifecycleConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Rule><ID>soc-retention</ID><Filter><Prefix>cases/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>365</Days></Expiration></Rule></LifecycleConfiguration>"#;
+    Mock::given(method("PUT"))
+        .and(path("/thehive"))
+        .and(query_param("lifecycle", ""))
+        .and(body_string(doc))
+        // base64 of the MD5 of `doc`, and signed.
+        .and(wiremock::matchers::header(
+            "content-md5",
+            md5_b64(doc).as_str(),
+        ))
+        .and(Signed {
+            region: "us-east-1",
+        })
+        .and(SignsHeader("content-md5"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&s)
+        .await;
+    s3(&s, "us-east-1")
+        .expire_after("thehive", "soc-retention", "cases/", 365)
+        .await
+        .unwrap();
+    assert!(s3(&s, "us-east-1")
+        .expire_after("thehive", "x", "", 0)
+        .await
+        .is_err());
+}
+
+fn md5_b64(s: &str) -> String {
+    use md5::Digest;
+    minio_admin::soc_http::base64(&md5::Md5::digest(s.as_bytes()))
+}
+
+/// The signature covers this header.
+struct SignsHeader(&'static str);
+
+impl wiremock::Match for SignsHeader {
+    fn matches(&self, r: &Request) -> bool {
+        r.headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|a| a.split("SignedHeaders=").nth(1))
+            .is_some_and(|h| {
+                h.split(',')
+                    .next()
+                    .unwrap_or_default()
+                    .split(';')
+                    .any(|n| n == self.0)
+            })
+    }
+}

@@ -69,6 +69,14 @@ async fn bucket_life_cycle_on_a_real_store() {
     );
     s3.delete_bucket_tags(&bucket).await.unwrap();
 
+    s3.expire_after(&bucket, "soc-retention", "cases/", 365)
+        .await
+        .unwrap();
+    let lc = s3.lifecycle(&bucket).await.unwrap().expect("a lifecycle");
+    assert!(lc.contains("365") && lc.contains("cases/"), "{lc}");
+    s3.delete_lifecycle(&bucket).await.unwrap();
+    assert_eq!(s3.lifecycle(&bucket).await.unwrap(), None);
+
     let key = "soc-check/probe one.txt";
     s3.put_object(&bucket, key, "text/plain", b"evidence".to_vec())
         .await
