@@ -45,6 +45,19 @@
 //! use minio_admin::Rights;
 //! let access = admin.provision_bucket_access("thehive-evidence", "thehive", Rights::ReadWrite, false).await?;
 //! println!("{} created: {}", access.access_key, access.created);
+//!
+//! // SeaweedFS or Ceph RGW: the IAM API on the S3 port.
+//! use minio_admin::{Garage, Iam};
+//! let iam = Iam::new("https://s3.soc.example:8333", "soc-provisioner",
+//!     SecretString::from(std::env::var("S3_SECRET").unwrap_or_default()), "us-east-1")?;
+//! let access = iam.provision_bucket_access("thehive-evidence", "thehive", Rights::ReadWrite, false).await?;
+//!
+//! // Garage: its admin API and token.
+//! let garage = Garage::new("http://127.0.0.1:3903",
+//!     SecretString::from(std::env::var("GARAGE_ADMIN_TOKEN").unwrap_or_default()))?;
+//! let access = garage.provision_bucket_access("thehive-evidence", "thehive", Rights::ReadWrite, false).await?;
+//! // The secret is there when the key was made by this call; store it in TheHive's config.
+//! assert!(access.secret_key.is_some() || !access.created);
 //! # Ok(()) }
 //! ```
 #![cfg_attr(
