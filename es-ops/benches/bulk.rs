@@ -12,7 +12,7 @@
 // The report is this program's output.
 #![allow(clippy::print_stdout)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 use std::time::Instant;
@@ -199,32 +199,9 @@ fn serve(conn: TcpStream) {
     let _ = conn.set_nodelay(true);
     let mut reader = BufReader::new(conn.try_clone().expect("clone the stream"));
     let mut writer = conn;
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut len = 0usize;
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            if h == "\r\n" {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut body = vec![0; len];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let payload = if request_line.contains("_bulk") {
-            bulk_answer(&body)
+    while let Some(req) = soc_testkit::read_request(&mut reader) {
+        let payload = if req.path.ends_with("_bulk") {
+            bulk_answer(&req.body)
         } else {
             ROOT.as_bytes().to_vec()
         };

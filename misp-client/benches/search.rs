@@ -15,7 +15,7 @@
 #![allow(clippy::print_stdout)]
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -346,36 +346,8 @@ fn serve(conn: TcpStream, body: &Path) {
     let _ = conn.set_nodelay(true);
     let mut reader = BufReader::new(conn.try_clone().expect("clone the stream"));
     let mut writer = conn;
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut len = 0usize;
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            if h == "\r\n" {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut discard = vec![0; len];
-        if reader.read_exact(&mut discard).is_err() {
-            return;
-        }
-        let path = request_line.split_whitespace().nth(1).unwrap_or("/");
-        let path = path
-            .split('?')
-            .next()
-            .unwrap_or(path)
-            .trim_end_matches(".json");
+    while let Some(req) = soc_testkit::read_request(&mut reader) {
+        let path = req.path.trim_end_matches(".json");
         let ok = if path == "/attributes/restSearch" {
             stream_file(&mut writer, body)
         } else {

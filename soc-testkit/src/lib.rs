@@ -305,3 +305,42 @@ pub fn check_coverage(table: &str, tested: &[&str], expected_total: usize) -> us
     );
     covered
 }
+
+/// One request read by a benchmark's minimal HTTP/1.1 server.
+pub struct RawRequest {
+    /// The request line (`POST /_bulk HTTP/1.1`).
+    pub line: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The body (`Content-Length` bytes).
+    pub body: Vec<u8>,
+}
+
+/// Reads the next request of a keep-alive connection; `None` when the peer closed it or sent
+/// something unreadable.
+pub fn read_request<R: std::io::BufRead>(reader: &mut R) -> Option<RawRequest> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).ok()? == 0 {
+            return None;
+        }
+        if h == "\r\n" {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).ok()?;
+    let target = line.split_whitespace().nth(1).unwrap_or("/");
+    let path = target.split('?').next().unwrap_or(target).to_owned();
+    Some(RawRequest { line, path, body })
+}

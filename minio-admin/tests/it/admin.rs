@@ -36,27 +36,11 @@ impl wiremock::Match for Sealed {
 }
 
 /// Signed with the admin's key and an empty region, as madmin signs.
-struct Signed;
-
-impl wiremock::Match for Signed {
-    fn matches(&self, r: &Request) -> bool {
-        let auth = r
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let date = r
-            .headers
-            .get("x-amz-date")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        date.len() == 16
-            && auth.starts_with(&format!(
-                "AWS4-HMAC-SHA256 Credential={AK}/{}//s3/aws4_request,",
-                &date[..8]
-            ))
-    }
-}
+const SIGNED: crate::support::SignedBy = crate::support::SignedBy {
+    access_key: AK,
+    region: "",
+    service: "s3",
+};
 
 fn sealed_reply(v: &Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(
@@ -76,7 +60,7 @@ async fn add_user_sends_the_secret_encrypted() {
         .and(path("/minio/admin/v3/add-user"))
         .and(query_param("accessKey", "thehive"))
         .and(header("content-type", "application/octet-stream"))
-        .and(Signed)
+        .and(SIGNED)
         .and(Sealed(
             json!({"secretKey": "thehive-S3-secret", "status": "enabled"}),
         ))
@@ -98,7 +82,7 @@ async fn list_users_decrypts_the_answer() {
     let s = server().await;
     Mock::given(method("GET"))
         .and(path("/minio/admin/v3/list-users"))
-        .and(Signed)
+        .and(SIGNED)
         .respond_with(sealed_reply(&json!({
             "thehive": {"policyName": "thehive-evidence", "status": "enabled", "updatedAt": "2026-11-24T10:00:00Z"},
             "cortex": {"status": "disabled"}
@@ -144,7 +128,7 @@ async fn canned_policies_are_plain_json() {
         .and(path("/minio/admin/v3/add-canned-policy"))
         .and(query_param("name", "thehive-evidence"))
         .and(wiremock::matchers::body_json(policy.clone()))
-        .and(Signed)
+        .and(SIGNED)
         .respond_with(ResponseTemplate::new(200))
         .expect(1)
         .mount(&s)
@@ -362,7 +346,7 @@ async fn expect(
     body: Option<Box<dyn wiremock::Match>>,
     reply: ResponseTemplate,
 ) {
-    let mut m = Mock::given(method(verb)).and(path(p)).and(Signed);
+    let mut m = Mock::given(method(verb)).and(path(p)).and(SIGNED);
     m = m.and(soc_testkit::ExactQuery(
         query
             .iter()

@@ -8,3 +8,4 @@ mod garage;
 mod mock;
 mod real;
 mod real_admin;
+mod support;

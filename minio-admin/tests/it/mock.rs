@@ -22,33 +22,12 @@ fn s3(server: &MockServer, region: &str) -> S3 {
         .unwrap()
 }
 
-/// A SigV4 signature for this key and region over the request's real body hash.
-struct Signed {
-    region: &'static str,
-}
-
-impl wiremock::Match for Signed {
-    fn matches(&self, r: &Request) -> bool {
-        use sha2::Digest;
-        let h = |n: &str| {
-            r.headers
-                .get(n)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-        };
-        let body_hash = hex::encode(sha2::Sha256::digest(&r.body));
-        let auth = h("authorization");
-        let date = h("x-amz-date");
-        date.len() == 16
-            && h("x-amz-content-sha256") == body_hash
-            && auth.starts_with(&format!(
-                "AWS4-HMAC-SHA256 Credential={AK}/{}/{}/s3/aws4_request, SignedHeaders=",
-                &date[..8],
-                self.region
-            ))
-            && auth.contains("host;")
-            && auth.contains("x-amz-content-sha256;x-amz-date")
-            && !auth.contains(SK)
+/// Signed by this test's key for `region`.
+fn signed(region: &'static str) -> crate::support::SignedBy {
+    crate::support::SignedBy {
+        access_key: AK,
+        region,
+        service: "s3",
     }
 }
 
@@ -65,9 +44,7 @@ async fn lists_buckets() {
     let s = server().await;
     Mock::given(method("GET"))
         .and(path("/"))
-        .and(Signed {
-            region: "us-east-1",
-        })
+        .and(signed("us-east-1"))
         .respond_with(xml(200, "list_buckets.xml"))
         .expect(1)
         .mount(&s)
@@ -83,9 +60,7 @@ async fn creating_an_owned_bucket_again_is_success() {
     let s = server().await;
     Mock::given(method("PUT"))
         .and(path("/thehive"))
-        .and(Signed {
-            region: "us-east-1",
-        })
+        .and(signed("us-east-1"))
         .and(body_string(""))
         .respond_with(xml(409, "error_already_owned.xml"))
         .expect(1)
@@ -99,7 +74,7 @@ async fn another_region_sends_its_location_constraint() {
     let s = server().await;
     Mock::given(method("PUT"))
         .and(path("/thehive"))
-        .and(Signed { region: "eu-west-3" })
+        .and(signed("eu-west-3"))
         .and(body_string(
             r#"<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>eu-west-3</LocationConstraint></CreateBucketConfiguration>"#,
         ))
@@ -146,9 +121,7 @@ async fn policy_versioning_and_tags_go_to_their_subresources() {
         .and(path("/thehive"))
         .and(query_param("policy", ""))
         .and(body_string(policy))
-        .and(Signed {
-            region: "us-east-1",
-        })
+        .and(signed("us-east-1"))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
         .mount(&s)
@@ -159,7 +132,7 @@ async fn policy_versioning_and_tags_go_to_their_subresources() {
         .and(body_string(
             r#"<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>"#,
         ))
-        .and(Signed { region: "us-east-1" })
+        .and(signed("us-east-1"))
         .respond_with(ResponseTemplate::new(200))
         .expect(1)
         .mount(&s)
@@ -170,7 +143,7 @@ async fn policy_versioning_and_tags_go_to_their_subresources() {
         .and(body_string(
             r#"<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet><Tag><Key>data</Key><Value>evidence &amp; attachments</Value></Tag></TagSet></Tagging>"#,
         ))
-        .and(Signed { region: "us-east-1" })
+        .and(signed("us-east-1"))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
         .mount(&s)
@@ -209,9 +182,7 @@ async fn objects_keep_their_key_path_and_body_hash() {
     Mock::given(method("PUT"))
         .and(path("/thehive/soc-check/probe%20one.txt"))
         .and(body_string("ok"))
-        .and(Signed {
-            region: "us-east-1",
-        })
+        .and(signed("us-east-1"))
         .respond_with(ResponseTemplate::new(200))
         .expect(1)
         .mount(&s)
@@ -322,9 +293,7 @@ async fn lifecycle_carries_its_content_md5() {
             "content-md5",
             md5_b64(doc).as_str(),
         ))
-        .and(Signed {
-            region: "us-east-1",
-        })
+        .and(signed("us-east-1"))
         .and(SignsHeader("content-md5"))
         .respond_with(ResponseTemplate::new(200))
         .expect(1)
