@@ -111,3 +111,56 @@ async fn garage_errors_carry_its_code() {
     let e = garage(&s).delete_key("GKnope").await.unwrap_err();
     assert_eq!(e.code(), Some("NoSuchAccessKey"), "{e:?}");
 }
+
+/// Against a real Garage when `GARAGE_ADMIN_URL`, `GARAGE_ADMIN_TOKEN` and `GARAGE_S3_URL` name
+/// one (a node with a layout applied; `garage` is not in the default gate: it takes a long
+/// build).
+#[tokio::test]
+async fn provisioning_on_a_real_garage() {
+    let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let (Some(admin_url), Some(token), Some(s3_url)) = (
+        get("GARAGE_ADMIN_URL"),
+        get("GARAGE_ADMIN_TOKEN"),
+        get("GARAGE_S3_URL"),
+    ) else {
+        eprintln!("GARAGE_ADMIN_URL is not set: skipping the test against a real Garage");
+        return;
+    };
+    let g = Garage::new(&admin_url, SecretString::from(token)).unwrap();
+    assert!(g.healthy().await.unwrap(), "the node needs a layout");
+    let id = std::process::id();
+    let (bucket, other, who) = (
+        format!("soc-g-{id}"),
+        format!("soc-g-other-{id}"),
+        format!("thehive-{id}"),
+    );
+    let first = g
+        .provision_bucket_access(&bucket, &who, Rights::ReadWrite, false)
+        .await
+        .unwrap();
+    assert!(first.created);
+    let again = g
+        .provision_bucket_access(&bucket, &who, Rights::ReadWrite, false)
+        .await
+        .unwrap();
+    assert!(!again.created && again.secret_key.is_none() && again.access_key == first.access_key);
+    g.create_bucket(&other).await.unwrap();
+    let s3 = minio_admin::S3::builder(&s3_url)
+        .unwrap()
+        .keys(&first.access_key, first.secret_key.clone().unwrap())
+        .region("garage")
+        .build()
+        .unwrap();
+    s3.put_object(&bucket, "probe.txt", "text/plain", b"ok".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(
+        s3.get_object(&bucket, "probe.txt").await.unwrap(),
+        b"ok"[..]
+    );
+    assert!(s3
+        .put_object(&other, "probe.txt", "text/plain", b"no".to_vec())
+        .await
+        .is_err());
+    s3.delete_object(&bucket, "probe.txt").await.unwrap();
+}
