@@ -4,7 +4,8 @@
 //! `parallel_bulk`, against the same local null responder) and `misp-search` (misp-client's
 //! streamed restSearch beside PyMISP's `search` on the same generated body: time and peak
 //! memory). The Python peers are installed in
-//! a virtual environment under the target directory. Results go to `bench/results/`.
+//! a virtual environment under the target directory. Raw results go to `bench/results/`; the
+//! page `bench/RESULTS.md` and its plots are written from them (`--report` rewrites them alone).
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
@@ -15,10 +16,16 @@ use xshell::{cmd, Shell};
 const PEERS: &[&str] = &["elasticsearch==9.5.1", "pymisp==2.5.34.4"];
 
 /// Every benchmark, in the order a bare `cargo xtask bench` runs them.
-const ALL: &[&str] = &["es-bulk", "misp-search"];
+pub(crate) const ALL: &[&str] = &["es-bulk", "misp-search"];
 
 pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     let quick = args.iter().any(|a| a == "--quick");
+    if args.iter().any(|a| a == "--report") {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .ok_or("xtask has no parent directory")?;
+        return crate::report::write(root);
+    }
     let mut names: Vec<&str> = args
         .iter()
         .map(String::as_str)
@@ -72,7 +79,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
             }
         }
     }
-    Ok(())
+    crate::report::write(root)
 }
 
 /// The virtual environment with the peers; created on first use.

@@ -6,6 +6,7 @@
 
 mod bench;
 mod ci;
+mod report;
 mod services;
 
 use std::process::ExitCode;
