@@ -344,3 +344,172 @@ pub fn read_request<R: std::io::BufRead>(reader: &mut R) -> Option<RawRequest> {
     let path = target.split('?').next().unwrap_or(target).to_owned();
     Some(RawRequest { line, path, body })
 }
+
+/// Serves loopback HTTP/1.1 (keep-alive) on a thread per connection, answering each request
+/// with `handler`'s status, content type and body; answers the base URL.
+///
+/// # Panics
+/// When no loopback port can be bound.
+pub fn serve_loopback(handler: fn(&RawRequest) -> (u16, &'static str, Vec<u8>)) -> String {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let url = format!("http://{}", listener.local_addr().expect("local address"));
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = conn.set_nodelay(true);
+                let Ok(read_half) = conn.try_clone() else {
+                    return;
+                };
+                let mut reader = std::io::BufReader::new(read_half);
+                let mut writer = conn;
+                while let Some(req) = read_request(&mut reader) {
+                    let (status, content_type, body) = handler(&req);
+                    let head = format!(
+                        "HTTP/1.1 {status} OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    if writer.write_all(head.as_bytes()).is_err()
+                        || writer.write_all(&body).is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+/// CPU seconds (user and system) this process has used so far.
+pub fn process_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at the state, field 3.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // utime and stime are fields 14 and 15: indexes 11 and 12 after the state; 100 ticks a second.
+    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
+}
+
+/// The per-request overhead benchmark driver shared by the clients' `overhead` benches: our
+/// client and its Python peer each make `requests` calls against the same loopback responder,
+/// one at a time and 32 in flight, in processes of their own, round after round.
+pub struct Overhead {
+    /// The benchmark's name (`thehive-create-alert`).
+    pub name: &'static str,
+    /// What answers the calls.
+    pub handler: fn(&RawRequest) -> (u16, &'static str, Vec<u8>),
+    /// Our side: makes `requests` calls to the URL with `concurrency` in flight.
+    pub client: fn(&str, usize, usize),
+}
+
+impl Overhead {
+    /// Runs as the bench's `main`: `--client URL --requests N --concurrency C` runs our side
+    /// once and prints its figures; otherwise `--requests N --rounds R --python P --peer F
+    /// --out FILE` drives both sides (quick smoke settings without `--bench`).
+    ///
+    /// # Panics
+    /// When a side fails or prints no figures.
+    #[allow(clippy::print_stdout)] // The figures are this program's output.
+    pub fn main(&self) {
+        let args: Vec<String> = std::env::args().collect();
+        let get = |k: &str| {
+            args.iter()
+                .position(|a| a == k)
+                .and_then(|i| args.get(i + 1))
+                .cloned()
+        };
+        let benching = args.iter().any(|a| a == "--bench");
+        let requests: usize = get("--requests")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(if benching { 20_000 } else { 200 });
+        if let Some(url) = get("--client") {
+            let concurrency: usize = get("--concurrency")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            let (t0, c0) = (std::time::Instant::now(), process_cpu_seconds());
+            (self.client)(&url, requests, concurrency);
+            let (wall, cpu) = (t0.elapsed().as_secs_f64(), process_cpu_seconds() - c0);
+            println!(
+                "{}",
+                serde_json::json!({"seconds": wall, "cpu_seconds": cpu})
+            );
+            return;
+        }
+        let rounds: usize = get("--rounds")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(if benching { 3 } else { 1 });
+        let url = serve_loopback(self.handler);
+        let exe = std::env::current_exe().expect("this program");
+        let mut results = serde_json::Map::new();
+        for round in 1..=rounds {
+            for c in [1usize, 32] {
+                let ours = figures(std::process::Command::new(&exe).args([
+                    "--client",
+                    &url,
+                    "--requests",
+                    &requests.to_string(),
+                    "--concurrency",
+                    &c.to_string(),
+                ]));
+                eprintln!(
+                    "round {round}, {c} in flight: ours {:.2} s wall, {:.2} s cpu",
+                    ours.0, ours.1
+                );
+                push(&mut results, &format!("ours_c{c}"), ours);
+                if let (Some(py), Some(peer)) = (get("--python"), get("--peer")) {
+                    let theirs = figures(std::process::Command::new(py).args([
+                        peer.as_str(),
+                        &url,
+                        "--requests",
+                        &requests.to_string(),
+                        "--concurrency",
+                        &c.to_string(),
+                    ]));
+                    eprintln!(
+                        "round {round}, {c} in flight: peer {:.2} s wall, {:.2} s cpu",
+                        theirs.0, theirs.1
+                    );
+                    push(&mut results, &format!("peer_c{c}"), theirs);
+                }
+            }
+        }
+        let mut report =
+            serde_json::json!({"benchmark": self.name, "requests": requests, "rounds": rounds});
+        report["results"] = serde_json::Value::Object(results);
+        if let Some(out) = get("--out") {
+            std::fs::write(out, serde_json::to_vec_pretty(&report).expect("json"))
+                .expect("write the report");
+        }
+    }
+}
+
+fn figures(cmd: &mut std::process::Command) -> (f64, f64) {
+    let out = cmd.output().expect("run a benchmark side");
+    assert!(
+        out.status.success(),
+        "benchmark side failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("one JSON line of figures");
+    (
+        v["seconds"].as_f64().unwrap_or(f64::NAN),
+        v["cpu_seconds"].as_f64().unwrap_or(f64::NAN),
+    )
+}
+
+fn push(m: &mut serde_json::Map<String, serde_json::Value>, key: &str, (wall, cpu): (f64, f64)) {
+    let e = m
+        .entry(key.to_owned())
+        .or_insert_with(|| serde_json::json!({"seconds": [], "cpu_seconds": []}));
+    if let Some(a) = e["seconds"].as_array_mut() {
+        a.push(wall.into());
+    }
+    if let Some(a) = e["cpu_seconds"].as_array_mut() {
+        a.push(cpu.into());
+    }
+}

@@ -13,10 +13,19 @@ use std::path::{Path, PathBuf};
 use xshell::{cmd, Shell};
 
 /// The peer packages, pinned.
-const PEERS: &[&str] = &["elasticsearch==9.5.1", "pymisp==2.5.34.4"];
+const PEERS: &[&str] = &[
+    "elasticsearch==9.5.1",
+    "pymisp==2.5.34.4",
+    "thehive4py==2.1.0",
+];
 
 /// Every benchmark, in the order a bare `cargo xtask bench` runs them.
-pub(crate) const ALL: &[&str] = &["es-bulk", "misp-search"];
+pub(crate) const ALL: &[&str] = &[
+    "es-bulk",
+    "misp-search",
+    "thehive-create-alert",
+    "misp-get-event",
+];
 
 pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     let quick = args.iter().any(|a| a == "--quick");
@@ -69,6 +78,21 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
                 cmd!(
                     sh,
                     "cargo bench --locked -p misp-client --bench search -- --attributes {attributes} --rounds {rounds} --python {python} --peer {peer} --out {out}"
+                )
+                .run()?;
+            }
+            "thehive-create-alert" | "misp-get-event" => {
+                let (package, peer) = if name == "thehive-create-alert" {
+                    ("thehive-client", "thehive4py_alerts.py")
+                } else {
+                    ("misp-client", "pymisp_events.py")
+                };
+                let (requests, rounds) = if quick { ("2000", "1") } else { ("20000", "3") };
+                let peer = root.join("bench/peers").join(peer);
+                let out = root.join(format!("bench/results/{name}.json"));
+                cmd!(
+                    sh,
+                    "cargo bench --locked -p {package} --bench overhead -- --requests {requests} --rounds {rounds} --python {python} --peer {peer} --out {out}"
                 )
                 .run()?;
             }

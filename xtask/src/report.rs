@@ -119,6 +119,37 @@ fn rows(name: &str, v: &Value) -> Vec<Row> {
                 },
             ]
         }
+        "thehive-create-alert" | "misp-get-event" => {
+            let n = v["requests"].as_f64().unwrap_or(0.0);
+            let (call, peer) = if name == "thehive-create-alert" {
+                ("create alert", "thehive4py 2.1.0")
+            } else {
+                ("get event", "PyMISP 2.5.34.4")
+            };
+            let r = &v["results"];
+            let per_1000 = |xs: Vec<f64>| xs.iter().map(|c| c * 1000.0 / n).collect::<Vec<_>>();
+            let mut out = Vec::new();
+            for c in ["1", "32"] {
+                let work = format!("{} \"{call}\" calls, {c} in flight", fmt_num(n));
+                out.push(Row {
+                    work: work.clone(),
+                    peer: format!("{peer}, wall time"),
+                    unit: "s",
+                    higher_is_better: false,
+                    ours: floats(&r[format!("ours_c{c}")]["seconds"]),
+                    theirs: floats(&r[format!("peer_c{c}")]["seconds"]),
+                });
+                out.push(Row {
+                    work,
+                    peer: format!("{peer}, CPU per 1,000 calls"),
+                    unit: "CPU s",
+                    higher_is_better: false,
+                    ours: per_1000(floats(&r[format!("ours_c{c}")]["cpu_seconds"])),
+                    theirs: per_1000(floats(&r[format!("peer_c{c}")]["cpu_seconds"])),
+                });
+            }
+            out
+        }
         _ => Vec::new(),
     }
 }

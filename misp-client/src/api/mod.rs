@@ -17,6 +17,10 @@ pub(crate) fn unwrap<T: DeserializeOwned>(v: Value, key: &str) -> Result<T> {
         Value::Object(mut m) if m.contains_key(key) => m.remove(key).unwrap_or(Value::Null),
         other => other,
     };
+    // Straight from the parsed value; only a failure pays for the path-tracking decode.
+    if let Ok(t) = T::deserialize(&inner) {
+        return Ok(t);
+    }
     soc_http::decode_json(inner.to_string().as_bytes()).map_err(Error::from)
 }
 
