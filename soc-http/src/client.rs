@@ -19,6 +19,10 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default time allowed for a whole request, response body included.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The largest answer read into memory unless set otherwise: 256 MiB. Streamed reads
+/// (downloads, byte streams) are not limited.
+pub const DEFAULT_MAX_BODY: u64 = 256 * 1024 * 1024;
+
 /// Builds an [`HttpClient`], validating everything before the first request.
 ///
 /// ```
@@ -44,6 +48,7 @@ pub struct ClientBuilder {
     accept_invalid_certs: bool,
     retry: RetryPolicy,
     headers: HeaderMap,
+    max_body: u64,
     error: Option<Error>,
 }
 
@@ -109,6 +114,7 @@ impl ClientBuilder {
             accept_invalid_certs: false,
             retry: RetryPolicy::default(),
             headers: HeaderMap::new(),
+            max_body: DEFAULT_MAX_BODY,
             error: None,
         })
     }
@@ -227,6 +233,14 @@ impl ClientBuilder {
         }
     }
 
+    /// The largest answer read into memory (default [`DEFAULT_MAX_BODY`]); a larger one is an
+    /// [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge) error, not an exhausted host.
+    #[must_use]
+    pub fn max_body(mut self, bytes: u64) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -284,6 +298,7 @@ impl ClientBuilder {
                 auth: self.auth,
                 retry: self.retry,
                 insecure: self.accept_invalid_certs,
+                max_body: self.max_body,
             }),
         })
     }
@@ -303,6 +318,7 @@ pub(crate) struct Inner {
     pub(crate) auth: Auth,
     pub(crate) retry: RetryPolicy,
     insecure: bool,
+    pub(crate) max_body: u64,
 }
 
 impl fmt::Debug for HttpClient {
@@ -341,6 +357,7 @@ impl HttpClient {
                 auth,
                 retry: i.retry.clone(),
                 insecure: i.insecure,
+                max_body: i.max_body,
             }),
         })
     }

@@ -41,6 +41,9 @@ pub enum ErrorKind {
     Timeout,
     /// Reading or writing a local file or stream failed.
     Io,
+    /// The answer was larger than the client accepts in memory
+    /// ([`crate::ClientBuilder::max_body`]).
+    TooLarge,
 }
 
 impl ErrorKind {
@@ -76,6 +79,7 @@ impl ErrorKind {
             Self::Transport => "transport error",
             Self::Timeout => "timed out",
             Self::Io => "i/o error",
+            Self::TooLarge => "answer too large",
         }
     }
 }

@@ -50,7 +50,8 @@ mod upload;
 
 pub use auth::{base64, encode_credentials, serialize_secret, Auth};
 pub use client::{
-    parse_base_url, ClientBuilder, HttpClient, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT,
+    parse_base_url, ClientBuilder, HttpClient, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY,
+    DEFAULT_REQUEST_TIMEOUT,
 };
 pub use error::{redact_json, redact_url, Error, ErrorKind, Result};
 pub use multipart::{Multipart, Part};

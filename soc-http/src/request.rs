@@ -288,6 +288,7 @@ impl RequestBuilder {
         if status.is_success() {
             return Ok(Response {
                 inner: resp,
+                max_body: this.client.inner.max_body,
                 method: this.method,
                 url: this.url,
             });
@@ -432,6 +433,7 @@ pub struct Response {
     inner: reqwest::Response,
     method: Method,
     url: Url,
+    max_body: u64,
 }
 
 impl std::fmt::Debug for Response {
@@ -469,10 +471,18 @@ impl Response {
     /// [`ErrorKind::Transport`] or [`ErrorKind::Timeout`] while reading.
     pub async fn bytes(self) -> Result<Bytes> {
         let (m, u) = (self.method, self.url);
-        self.inner
-            .bytes()
+        read_capped(self.inner, self.max_body)
             .await
-            .map_err(|e| transport_error(e, &m, &u))
+            .map_err(|e| match e {
+                Capped::Transport(e) => transport_error(e, &m, &u),
+                Capped::TooLarge(n) => Error::new(
+                    ErrorKind::TooLarge,
+                    format!(
+                        "the answer is larger than the {n} bytes this client reads into memory"
+                    ),
+                )
+                .with_request(&m, &u),
+            })
     }
 
     /// The body as UTF-8 text.
@@ -576,6 +586,45 @@ fn transport_error(e: reqwest::Error, method: &Method, url: &Url) -> Error {
         .with_source(e.without_url())
 }
 
+/// How much of an error answer is read: enough for any snippet.
+const ERROR_BODY_MAX: usize = 64 * 1024;
+
+enum Capped {
+    Transport(reqwest::Error),
+    TooLarge(u64),
+}
+
+/// Reads a body into memory, refusing one larger than `limit` (announced or actual).
+async fn read_capped(
+    mut resp: reqwest::Response,
+    limit: u64,
+) -> std::result::Result<Bytes, Capped> {
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(Capped::TooLarge(limit));
+    }
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = resp.chunk().await.map_err(Capped::Transport)? {
+        if (buf.len() + chunk.len()) as u64 > limit {
+            return Err(Capped::TooLarge(limit));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// The first `limit` bytes of a body (an error answer: only its start is ever shown).
+async fn read_prefix(mut resp: reqwest::Response, limit: usize) -> Bytes {
+    let mut buf = bytes::BytesMut::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        let room = limit.saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if buf.len() >= limit {
+            break;
+        }
+    }
+    buf.freeze()
+}
+
 async fn status_error(method: &Method, url: &Url, resp: reqwest::Response) -> Error {
     let status = resp.status();
     let after = parse_retry_after(resp.headers(), SystemTime::now());
@@ -589,8 +638,8 @@ async fn status_error(method: &Method, url: &Url, resp: reqwest::Response) -> Er
         .get(http::header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    // A body that cannot be read is not worth hiding the status for.
-    let body = resp.bytes().await.unwrap_or_default();
+    // A body that cannot be read is not worth hiding the status for; only its start is shown.
+    let body = read_prefix(resp, ERROR_BODY_MAX).await;
     let mut e = Error::bare(ErrorKind::from_status(status));
     if let Some(loc) = location.filter(|_| status.is_redirection()) {
         let shown = url.join(&loc).map_or_else(

@@ -1,5 +1,6 @@
 //! Integration tests of the transport against a local mock server.
 
+mod hostile;
 mod tls;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
