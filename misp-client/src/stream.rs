@@ -369,4 +369,75 @@ mod tests {
         assert_eq!(n, 10_000);
         assert!(max_buf < 3 * 4096, "buffer peaked at {max_buf} bytes");
     }
+
+    /// xorshift64*: a deterministic source for the robustness sweep.
+    fn next(seed: &mut u64) -> u64 {
+        *seed ^= *seed >> 12;
+        *seed ^= *seed << 25;
+        *seed ^= *seed >> 27;
+        seed.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// Cut, corrupted and random bodies in random chunks: the splitter and the item decoder
+    /// answer items or an error and never panic. (Once the item array is closed every item has
+    /// arrived; what follows it is not checked.)
+    #[test]
+    fn broken_bodies_never_panic() {
+        let mut completed = 0;
+        let good: &[(Shape, &[u8])] = &[
+            (Shape::Attributes, br#"{"response":{"Attribute":[{"id":"1","value":"a\"]"},{"id":"2","Tag":[{"name":"x"}]}]}}"#),
+            (Shape::Events, br#"{"response":[{"Event":{"id":"7","info":"p{h}i[s]h"}},{"Event":{"id":"8"}}]}"#),
+            (Shape::Objects, br#"{"response":[{"Object":{"id":"3","Attribute":[]}}]}"#),
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for round in 0..3000 {
+            let (shape, body) = good[round % good.len()];
+            let mut b = body.to_vec();
+            match next(&mut seed) % 4 {
+                0 => b.truncate((next(&mut seed) as usize) % b.len()),
+                1 => {
+                    let at = (next(&mut seed) as usize) % b.len();
+                    b[at] = (next(&mut seed) & 0xff) as u8;
+                }
+                2 => {
+                    b = (0..(next(&mut seed) % 64))
+                        .map(|_| (next(&mut seed) & 0xff) as u8)
+                        .collect()
+                }
+                _ => {
+                    let at = (next(&mut seed) as usize) % b.len();
+                    b.insert(at, b"{}[],\"\\:"[(next(&mut seed) % 8) as usize]);
+                }
+            }
+            let chunk = 1 + (next(&mut seed) % 17) as usize;
+            let mut sp = Splitter::new(shape);
+            let mut failed = false;
+            for c in b.chunks(chunk) {
+                sp.feed(c);
+                loop {
+                    match sp.next_item() {
+                        Ok(Some(item)) => {
+                            if decode_item::<Value>(shape, &item).is_err() {
+                                failed = true;
+                                break;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(_) => {
+                            failed = true;
+                            break;
+                        }
+                    }
+                }
+                if failed {
+                    break;
+                }
+            }
+            completed += usize::from(!failed && sp.is_done());
+        }
+        assert!(
+            completed > 0,
+            "some bodies stay well-formed after a harmless change"
+        );
+    }
 }
