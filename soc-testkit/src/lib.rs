@@ -513,3 +513,66 @@ fn push(m: &mut serde_json::Map<String, serde_json::Value>, key: &str, (wall, cp
         a.push(cpu.into());
     }
 }
+
+/// `n` variants of a JSON document, each with one value somewhere replaced by a value of
+/// another type (null, a boolean, a number, a string, an empty array or object, or a huge
+/// number): the robustness sweep of model decoders, which must answer an error, never panic.
+#[must_use]
+pub fn mutations(doc: &serde_json::Value, seed: u64, n: usize) -> Vec<serde_json::Value> {
+    use serde_json::{json, Value};
+    fn paths(v: &Value, here: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        out.push(here.clone());
+        match v {
+            Value::Object(m) => {
+                for (k, c) in m {
+                    here.push(k.clone());
+                    paths(c, here, out);
+                    here.pop();
+                }
+            }
+            Value::Array(a) => {
+                for (i, c) in a.iter().enumerate() {
+                    here.push(i.to_string());
+                    paths(c, here, out);
+                    here.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    paths(doc, &mut Vec::new(), &mut all);
+    let replacements = [
+        Value::Null,
+        json!(true),
+        json!(-1),
+        json!(1.5e300),
+        json!(u64::MAX),
+        json!(""),
+        json!("not-a-number"),
+        json!("2026-13-45T99:99:99Z"),
+        json!([]),
+        json!({}),
+    ];
+    let mut seed = seed | 1;
+    let mut next = move || {
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        seed.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    (0..n)
+        .map(|_| {
+            let mut v = doc.clone();
+            let path = &all[(next() as usize) % all.len()];
+            let pointer: String = path
+                .iter()
+                .map(|p| format!("/{}", p.replace('~', "~0").replace('/', "~1")))
+                .collect();
+            if let Some(slot) = v.pointer_mut(&pointer) {
+                *slot = replacements[(next() as usize) % replacements.len()].clone();
+            }
+            v
+        })
+        .collect()
+}

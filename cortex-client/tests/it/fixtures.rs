@@ -99,3 +99,25 @@ fn decode_failures_name_the_field() {
     let e = soc_http::decode_json::<Job>(v.to_string().as_bytes()).unwrap_err();
     assert_eq!(e.decode_path(), Some("workerName"));
 }
+
+/// Fixtures with one value of the wrong type anywhere: the decoders answer an error or a
+/// value, never a panic.
+#[test]
+fn decoders_survive_values_of_the_wrong_type() {
+    let mut rejected = 0;
+    use cortex_client::model::{Job, User, Worker};
+    for name in [
+        "job_success_with_report.json",
+        "job_failure_with_report.json",
+        "analyzer.json",
+        "user.json",
+    ] {
+        let doc = crate::support::fixture_json(name);
+        for v in soc_testkit::mutations(&doc, 13, 400) {
+            rejected += usize::from(serde_json::from_value::<Job>(v.clone()).is_err());
+            let _ = serde_json::from_value::<Worker>(v.clone());
+            let _ = serde_json::from_value::<User>(v);
+        }
+    }
+    assert!(rejected > 0, "the mutations reach typed fields");
+}

@@ -159,3 +159,27 @@ fn sightings_and_roles_survive() {
         round_trip_value::<Role>(&r["Role"]);
     }
 }
+
+/// Fixtures with one value of the wrong type anywhere: the decoders answer an error or a
+/// value, never a panic.
+#[test]
+fn decoders_survive_values_of_the_wrong_type() {
+    let mut rejected = 0;
+    for (name, key) in [
+        ("event.json", "Event"),
+        ("attribute.json", "Attribute"),
+        ("object.json", "Object"),
+        ("user.json", "User"),
+        ("feed.json", "Feed"),
+    ] {
+        let doc = fixture_json(name)[key].clone();
+        for v in soc_testkit::mutations(&doc, 7, 400) {
+            rejected += usize::from(serde_json::from_value::<Event>(v.clone()).is_err());
+            let _ = serde_json::from_value::<Attribute>(v.clone());
+            let _ = serde_json::from_value::<MispObject>(v.clone());
+            let _ = serde_json::from_value::<User>(v.clone());
+            let _ = serde_json::from_value::<Feed>(v);
+        }
+    }
+    assert!(rejected > 0, "the mutations reach typed fields");
+}

@@ -131,3 +131,21 @@ fn decode_failures_name_the_field() {
     let e = soc_http::decode_json::<Alert>(v.to_string().as_bytes()).unwrap_err();
     assert_eq!(e.decode_path(), Some("severity"));
 }
+
+/// Fixtures with one value of the wrong type anywhere: the decoders answer an error or a
+/// value, never a panic.
+#[test]
+fn decoders_survive_values_of_the_wrong_type() {
+    let mut rejected = 0;
+    use thehive_client::model::{Alert, Case, Observable, Task};
+    for name in ["alert.json", "case.json", "observable.json", "task.json"] {
+        let doc = crate::support::fixture_json(name);
+        for v in soc_testkit::mutations(&doc, 11, 400) {
+            rejected += usize::from(serde_json::from_value::<Alert>(v.clone()).is_err());
+            let _ = serde_json::from_value::<Case>(v.clone());
+            let _ = serde_json::from_value::<Observable>(v.clone());
+            let _ = serde_json::from_value::<Task>(v);
+        }
+    }
+    assert!(rejected > 0, "the mutations reach typed fields");
+}
