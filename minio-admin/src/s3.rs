@@ -148,7 +148,7 @@ impl S3 {
         let r = self.http.get(Vec::<String>::new());
         let url = r.url().to_string();
         let body = r.text().await?;
-        let doc: ListAllMyBucketsResult = xml::decode(&url, &body)?;
+        let doc: ListAllMyBucketsResult = xml::decode(&url, "ListAllMyBucketsResult", &body)?;
         Ok(doc.buckets.bucket)
     }
 
@@ -217,13 +217,19 @@ impl S3 {
     pub async fn bucket_policy(&self, bucket: &str) -> Result<Option<String>> {
         check_bucket(bucket)?;
         match self
-            .http
-            .get([bucket])
+            .at(Method::GET, bucket, &[])
             .query_pair("policy", "")
             .text()
             .await
         {
-            Ok(p) => Ok(Some(p)),
+            Ok(p) if serde_json::from_str::<serde_json::Value>(&p).is_ok() => Ok(Some(p)),
+            Ok(p) => Err(Error::Decode {
+                url: format!("{bucket}?policy"),
+                message: format!(
+                    "the policy is not JSON: {:?}",
+                    p.chars().take(200).collect::<String>()
+                ),
+            }),
             Err(e) => match Error::from(e) {
                 e if e.code() == Some("NoSuchBucketPolicy") => Ok(None),
                 e => Err(e),
@@ -274,6 +280,12 @@ impl S3 {
             .query_pair("versioning", "")
             .text()
             .await?;
+        if !body.contains("<VersioningConfiguration") {
+            return Err(Error::Decode {
+                url: format!("{bucket}?versioning"),
+                message: "expected an XML <VersioningConfiguration> document".into(),
+            });
+        }
         Ok(xml::tag_text(&body, "Status"))
     }
 
@@ -311,7 +323,7 @@ impl S3 {
         let r = self.at(Method::GET, bucket, &[]).query_pair("tagging", "");
         let url = r.url().to_string();
         match r.text().await {
-            Ok(body) => Ok(xml::decode::<Tagging>(&url, &body)?.tag_set.tag),
+            Ok(body) => Ok(xml::decode::<Tagging>(&url, "Tagging", &body)?.tag_set.tag),
             Err(e) => match Error::from(e) {
                 e if e.code() == Some("NoSuchTagSet") => Ok(Vec::new()),
                 e => Err(e),
@@ -381,13 +393,19 @@ impl S3 {
     pub async fn lifecycle(&self, bucket: &str) -> Result<Option<String>> {
         check_bucket(bucket)?;
         match self
-            .http
-            .get([bucket])
+            .at(Method::GET, bucket, &[])
             .query_pair("lifecycle", "")
             .text()
             .await
         {
-            Ok(x) => Ok(Some(x)),
+            Ok(x) if x.contains("<LifecycleConfiguration") => Ok(Some(x)),
+            Ok(x) => Err(Error::Decode {
+                url: format!("{bucket}?lifecycle"),
+                message: format!(
+                    "expected an XML <LifecycleConfiguration> document: {:?}",
+                    x.chars().take(200).collect::<String>()
+                ),
+            }),
             Err(e) => match Error::from(e) {
                 e if e.code() == Some("NoSuchLifecycleConfiguration") => Ok(None),
                 e => Err(e),

@@ -3,8 +3,18 @@
 
 use serde::de::DeserializeOwned;
 
-/// Decodes an XML document.
-pub(crate) fn decode<T: DeserializeOwned>(url: &str, body: &str) -> crate::Result<T> {
+/// Decodes an XML document whose root element is `root` (anything else, such as a proxy's
+/// HTML page, is an error rather than an empty document).
+pub(crate) fn decode<T: DeserializeOwned>(url: &str, root: &str, body: &str) -> crate::Result<T> {
+    if !body.contains(&format!("<{root}")) {
+        return Err(crate::Error::Decode {
+            url: url.to_owned(),
+            message: format!(
+                "expected an XML <{root}> document; body starts {:?}",
+                body.chars().take(200).collect::<String>()
+            ),
+        });
+    }
     quick_xml::de::from_str(body).map_err(|e| crate::Error::Decode {
         url: url.to_owned(),
         message: format!(

@@ -576,3 +576,65 @@ pub fn mutations(doc: &serde_json::Value, seed: u64, n: usize) -> Vec<serde_json
         })
         .collect()
 }
+
+/// What a scripted server writes after reading a request: chunks, each after a pause.
+pub type Script = Vec<(std::time::Duration, Vec<u8>)>;
+
+/// A one-connection loopback server that reads a request head, plays `script`, and closes:
+/// for hostile answers (trickles, cut bodies, wrong content types). Answers its base URL.
+///
+/// # Panics
+/// When no loopback port can be bound.
+pub async fn scripted_server(script: Script) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let url = format!("http://{}", listener.local_addr().expect("local address"));
+    tokio::spawn(async move {
+        let Ok((mut conn, _)) = listener.accept().await else {
+            return;
+        };
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if conn.read(&mut byte).await.unwrap_or(0) == 0 {
+                return;
+            }
+            head.push(byte[0]);
+        }
+        for (pause, bytes) in script {
+            tokio::time::sleep(pause).await;
+            if conn.write_all(&bytes).await.is_err() {
+                return;
+            }
+        }
+    });
+    url
+}
+
+/// A 200 answer that trickles one byte every 200 ms: a client with a 1 s timeout must give up.
+#[must_use]
+pub fn trickle() -> Script {
+    let mut s: Script = vec![(
+        std::time::Duration::ZERO,
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"
+            .to_vec(),
+    )];
+    s.extend((0..50).map(|_| (std::time::Duration::from_millis(200), b" ".to_vec())));
+    s
+}
+
+/// A 200 answer holding a login page where JSON was expected (a proxy in front of the API).
+#[must_use]
+pub fn html_login_page() -> Script {
+    let page = b"<html><head><title>Sign in</title></head><body><h1>Please sign in to continue</h1></body></html>";
+    let head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\n\r\n",
+        page.len()
+    );
+    vec![
+        (std::time::Duration::ZERO, head.into_bytes()),
+        (std::time::Duration::ZERO, page.to_vec()),
+    ]
+}

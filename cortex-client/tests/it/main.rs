@@ -3,6 +3,7 @@
 mod bootstrap;
 mod errors;
 mod fixtures;
+mod hostile;
 mod operations;
 mod support;
 mod waiting;

@@ -4,6 +4,7 @@
 mod bulk;
 mod emulator;
 mod guard;
+mod hostile;
 mod models;
 mod operations;
 mod support;

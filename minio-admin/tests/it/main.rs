@@ -5,6 +5,7 @@
 mod admin;
 mod crypto;
 mod garage;
+mod hostile;
 mod mock;
 mod real;
 mod real_admin;

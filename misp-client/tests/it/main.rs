@@ -3,6 +3,7 @@
 
 mod errors;
 mod fixtures;
+mod hostile;
 mod modules;
 mod operations;
 mod pymisp_routes;

@@ -2,6 +2,7 @@
 
 mod errors;
 mod fixtures;
+mod hostile;
 mod operations;
 mod paging;
 mod support;
