@@ -80,3 +80,28 @@ fn search_and_snapshot_answers() {
         serde_json::from_value(fixture_json("snapshot_get.json")["snapshots"].clone()).unwrap();
     assert!(list.iter().any(|s| s.state.as_deref() == Some("PARTIAL")));
 }
+
+/// Fixtures with one value of the wrong type anywhere: the decoders answer an error or a
+/// value, never a panic (the `_cat` cells parse strings as numbers).
+#[test]
+fn decoders_survive_values_of_the_wrong_type() {
+    use es_ops::cluster::ClusterHealth;
+    use es_ops::indices::CatIndex;
+    let mut rejected = 0;
+    for v in soc_testkit::mutations(
+        &crate::support::fixture_json("cluster_health.json"),
+        17,
+        400,
+    ) {
+        rejected += usize::from(serde_json::from_value::<ClusterHealth>(v).is_err());
+    }
+    for row in crate::support::fixture_json("cat_indices.json")
+        .as_array()
+        .unwrap()
+    {
+        for v in soc_testkit::mutations(row, 19, 200) {
+            rejected += usize::from(serde_json::from_value::<CatIndex>(v).is_err());
+        }
+    }
+    assert!(rejected > 0, "the mutations reach typed fields");
+}

@@ -756,3 +756,23 @@ fn every_covered_minio_py_method_is_called_by_a_test() {
         "the summary claims {covered}"
     );
 }
+
+/// Admin answers with one value of the wrong type anywhere: an error or a value, never a panic.
+#[test]
+fn decoders_survive_values_of_the_wrong_type() {
+    use minio_admin::{PolicyInfo, ServiceAccount, UserInfo};
+    let user = json!({"policyName": "readwrite", "status": "enabled", "memberOf": ["soc"], "updatedAt": "2026-11-24T10:00:00Z"});
+    let account = json!({"accessKey": "SVC1", "parentUser": "thehive", "accountStatus": "on", "impliedPolicy": true});
+    let policy = json!({"PolicyName": "p", "Policy": {"Version": "2012-10-17"}, "CreateDate": "2026-11-24T10:00:00Z"});
+    let mut rejected = 0;
+    for v in soc_testkit::mutations(&user, 23, 200) {
+        rejected += usize::from(serde_json::from_value::<UserInfo>(v).is_err());
+    }
+    for v in soc_testkit::mutations(&account, 29, 200) {
+        rejected += usize::from(serde_json::from_value::<ServiceAccount>(v).is_err());
+    }
+    for v in soc_testkit::mutations(&policy, 31, 200) {
+        rejected += usize::from(serde_json::from_value::<PolicyInfo>(v).is_err());
+    }
+    assert!(rejected > 0, "the mutations reach typed fields");
+}
