@@ -209,13 +209,26 @@ impl MinioAdmin {
         Ok(sio::encrypt_blocking(self.secret.clone(), plain).await?)
     }
 
+    /// Sends `r` and decrypts its answer with the caller's secret. An empty answer stays empty
+    /// (older servers answer some calls without a body). Answers the redacted URL beside the
+    /// plaintext, for decode errors.
+    pub(crate) async fn open(&self, r: RequestBuilder) -> Result<(String, Vec<u8>)> {
+        let url = soc_http::redact_url(r.url());
+        let data = r.send().await?.bytes().await?;
+        if data.is_empty() {
+            return Ok((url, Vec::new()));
+        }
+        Ok((
+            url,
+            sio::decrypt_blocking(self.secret.clone(), data.to_vec()).await?,
+        ))
+    }
+
     pub(crate) async fn opened<T: serde::de::DeserializeOwned>(
         &self,
         r: RequestBuilder,
     ) -> Result<T> {
-        let url = soc_http::redact_url(r.url());
-        let data = r.send().await?.bytes().await?;
-        let plain = sio::decrypt_blocking(self.secret.clone(), data.to_vec()).await?;
+        let (url, plain) = self.open(r).await?;
         serde_json::from_slice(&plain).map_err(|e| Error::Decode {
             url,
             message: e.to_string(),
@@ -399,13 +412,10 @@ impl MinioAdmin {
         let r = self
             .req(Method::POST, &["idp", idp, "policy", action])
             .body("application/octet-stream", sealed);
-        let url = soc_http::redact_url(r.url());
-        let resp = r.send().await?;
-        let data = resp.bytes().await?;
-        if data.is_empty() {
+        let (url, plain) = self.open(r).await?;
+        if plain.is_empty() {
             return Ok(Vec::new());
         }
-        let plain = sio::decrypt_blocking(self.secret.clone(), data.to_vec()).await?;
         let v: Value = serde_json::from_slice(&plain).map_err(|e| Error::Decode {
             url,
             message: e.to_string(),
@@ -461,12 +471,11 @@ impl MinioAdmin {
     /// # Errors
     /// [`Error::S3`]; [`Error::Crypto`].
     pub async fn list_service_accounts(&self, user: &str) -> Result<Vec<ServiceAccount>> {
-        let v: Value = self
-            .opened(
-                self.req(Method::GET, &["list-service-accounts"])
-                    .query_pair("user", user),
-            )
-            .await?;
+        let r = self
+            .req(Method::GET, &["list-service-accounts"])
+            .query_pair("user", user);
+        let url = soc_http::redact_url(r.url());
+        let v: Value = self.opened(r).await?;
         let accounts = v
             .get("accounts")
             .and_then(Value::as_array)
@@ -482,7 +491,7 @@ impl MinioAdmin {
                     extra: Map::new(),
                 }),
                 other => serde_json::from_value(other).map_err(|e| Error::Decode {
-                    url: "list-service-accounts".into(),
+                    url: url.clone(),
                     message: e.to_string(),
                 }),
             })

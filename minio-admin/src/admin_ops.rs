@@ -388,10 +388,9 @@ impl MinioAdmin {
     }
 
     async fn opened_text(&self, r: soc_http::RequestBuilder) -> Result<String> {
-        let data = r.send().await?.bytes().await?;
-        let plain = sio::decrypt_blocking(self.secret.clone(), data.to_vec()).await?;
+        let (url, plain) = self.open(r).await?;
         String::from_utf8(plain).map_err(|e| Error::Decode {
-            url: "get-config-kv".into(),
+            url,
             message: e.to_string(),
         })
     }

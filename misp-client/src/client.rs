@@ -100,7 +100,7 @@ pub(crate) async fn decode<T: DeserializeOwned>(r: RequestBuilder) -> Result<T> 
     let (method, url) = (r.method().clone(), r.url().clone());
     let body: Bytes = r.bytes().await?;
     decode_body(&body).map_err(|e| match e {
-        Error::Http(h) => Error::Http(h.with_request(&method, &url)),
+        Error::Http(h) => Error::Http(h.with_request(&method, &url).with_body(&body, None)),
         Error::InvalidInput(m) => {
             Error::InvalidInput(format!("{method} {}: {m}", soc_http::redact_url(&url)))
         }

@@ -155,7 +155,10 @@ impl Error {
         self
     }
 
-    pub(crate) fn with_body(mut self, body: &[u8], content_type: Option<&str>) -> Self {
+    /// Attaches a snippet of the answer's body (JSON compacted with secret-named fields masked,
+    /// HTML reduced to its text), for clients that decode bodies themselves.
+    #[must_use]
+    pub fn with_body(mut self, body: &[u8], content_type: Option<&str>) -> Self {
         let json = if body.len() <= MAX_JSON_BODY {
             serde_json::from_slice::<serde_json::Value>(body).ok()
         } else {

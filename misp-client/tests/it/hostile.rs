@@ -29,5 +29,8 @@ async fn a_login_page_is_an_error_naming_the_request() {
     let url = soc_testkit::scripted_server(soc_testkit::html_login_page()).await;
     let e = client(&url).events().get("1042").await.unwrap_err();
     let shown = e.to_string();
-    assert!(shown.contains("/events/view/1042"), "{shown}");
+    assert!(
+        shown.contains("/events/view/1042") && shown.contains("Please sign in"),
+        "{shown}"
+    );
 }

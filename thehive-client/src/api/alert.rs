@@ -209,15 +209,12 @@ impl Alerts<'_> {
         attachment: &str,
         writer: &mut W,
     ) -> Result<u64> {
-        Ok(self
-            .hive
-            .request(
-                Method::GET,
+        self.hive
+            .download(
                 &["alert", id.as_str(), "attachment", attachment, "download"],
+                writer,
             )
-            .timeout(self.hive.download_timeout)
-            .download(writer)
-            .await?)
+            .await
     }
 
     /// Streams an attachment for display (the route without `/download`).
@@ -227,15 +224,9 @@ impl Alerts<'_> {
         attachment: &str,
         writer: &mut W,
     ) -> Result<u64> {
-        Ok(self
-            .hive
-            .request(
-                Method::GET,
-                &["alert", id.as_str(), "attachment", attachment],
-            )
-            .timeout(self.hive.download_timeout)
-            .download(writer)
-            .await?)
+        self.hive
+            .download(&["alert", id.as_str(), "attachment", attachment], writer)
+            .await
     }
 
     /// Deletes an attachment.

@@ -335,15 +335,12 @@ impl Cases<'_> {
         attachment: &str,
         writer: &mut W,
     ) -> Result<u64> {
-        Ok(self
-            .hive
-            .request(
-                Method::GET,
+        self.hive
+            .download(
                 &["case", id.as_str(), "attachment", attachment, "download"],
+                writer,
             )
-            .timeout(self.hive.download_timeout)
-            .download(writer)
-            .await?)
+            .await
     }
 
     /// Streams an attachment for display (the route without `/download`).
@@ -353,15 +350,9 @@ impl Cases<'_> {
         attachment: &str,
         writer: &mut W,
     ) -> Result<u64> {
-        Ok(self
-            .hive
-            .request(
-                Method::GET,
-                &["case", id.as_str(), "attachment", attachment],
-            )
-            .timeout(self.hive.download_timeout)
-            .download(writer)
-            .await?)
+        self.hive
+            .download(&["case", id.as_str(), "attachment", attachment], writer)
+            .await
     }
 
     /// Marks an attachment as external or not.

@@ -224,15 +224,9 @@ impl Organisations<'_> {
         file_hash: &str,
         writer: &mut W,
     ) -> Result<u64> {
-        Ok(self
-            .hive
-            .request(
-                Method::GET,
-                &["organisation", id.as_str(), "avatar", file_hash],
-            )
-            .timeout(self.hive.download_timeout)
-            .download(writer)
-            .await?)
+        self.hive
+            .download(&["organisation", id.as_str(), "avatar", file_hash], writer)
+            .await
     }
 
     /// Links two organisations (`{linkType?, otherLinkType?}`, such as `supervised`/`default`).

@@ -194,15 +194,12 @@ impl Logs<'_> {
         attachment: &str,
         writer: &mut W,
     ) -> Result<u64> {
-        Ok(self
-            .hive
-            .request(
-                Method::GET,
+        self.hive
+            .download(
                 &["log", id.as_str(), "attachment", attachment, "download"],
+                writer,
             )
-            .timeout(self.hive.download_timeout)
-            .download(writer)
-            .await?)
+            .await
     }
 
     /// Streams a log's file for display (the route without `/download`).
