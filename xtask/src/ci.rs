@@ -52,6 +52,16 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
             sh.push_env("MINIO_TEST_SECRET_KEY", services::JUICEFS_KEYS.1),
         )
     });
+    // The official Python clients' proofs against the lab (soc-lab/tests/proof.rs).
+    let lab_python = std::env::var("SOC_LAB_PYTHON")
+        .or_else(|_| std::env::var("SOC_TEST_PYTHON"))
+        .ok();
+    if lab_python.is_none() {
+        eprintln!("note: neither SOC_LAB_PYTHON nor SOC_TEST_PYTHON is set; the Python client proofs against the lab will be skipped");
+    }
+    let _lab_python = lab_python
+        .as_ref()
+        .map(|p| sh.push_env("SOC_LAB_PYTHON", p));
     cmd!(sh, "cargo test --workspace --all-targets --locked").run()?;
     cmd!(sh, "cargo test --workspace --doc --locked").run()?;
     drop((_emulator_url, _modules_url, _store_env, _minio_env));

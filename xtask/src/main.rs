@@ -3,6 +3,7 @@
 //! - `ci`: the whole test gate: format check, clippy with warnings denied, every test, and the
 //!   docs built with warnings denied.
 //! - `bench`: benchmarks beside their peers.
+//! - `lab`: the embedded lab (`soc-lab`) on loopback until Ctrl-C.
 
 mod bench;
 mod ci;
@@ -16,11 +17,12 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("lab") => lab(&args[1..]).map_err(Into::into),
         Some("demo") => Err(
             "`cargo xtask demo` arrives with the embedded lab (soc-lab); nothing to run yet".into(),
         ),
         _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci                      format check, clippy -D warnings, tests, docs -D warnings\n  bench [NAME] [--quick]  benchmarks beside their peers (es-bulk)");
+            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci                      format check, clippy -D warnings, tests, docs -D warnings\n  bench [NAME] [--quick]  benchmarks beside their peers\n  lab [OPTIONS]           the five stand-ins on loopback until Ctrl-C (--help for options)");
             return ExitCode::from(2);
         }
     };
@@ -30,5 +32,29 @@ fn main() -> ExitCode {
             eprintln!("xtask: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Runs the lab binary (built in release: the lab's admin payload encryption is slow unoptimised).
+fn lab(args: &[String]) -> Result<(), String> {
+    let status =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args([
+                "run",
+                "--quiet",
+                "--release",
+                "-p",
+                "soc-lab",
+                "--bin",
+                "soc-lab",
+                "--",
+            ])
+            .args(args)
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("soc-lab exited with {status}"))
     }
 }

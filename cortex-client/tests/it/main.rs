@@ -4,6 +4,7 @@ mod bootstrap;
 mod errors;
 mod fixtures;
 mod hostile;
+mod lab;
 mod operations;
 mod support;
 mod waiting;

@@ -5,6 +5,7 @@ mod bulk;
 mod emulator;
 mod guard;
 mod hostile;
+mod lab;
 mod models;
 mod operations;
 mod support;

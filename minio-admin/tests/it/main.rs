@@ -6,6 +6,7 @@ mod admin;
 mod crypto;
 mod garage;
 mod hostile;
+mod lab;
 mod mock;
 mod real;
 mod real_admin;

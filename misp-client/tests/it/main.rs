@@ -4,6 +4,7 @@
 mod errors;
 mod fixtures;
 mod hostile;
+mod lab;
 mod modules;
 mod operations;
 mod pymisp_routes;

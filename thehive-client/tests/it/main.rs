@@ -3,6 +3,7 @@
 mod errors;
 mod fixtures;
 mod hostile;
+mod lab;
 mod operations;
 mod paging;
 mod support;
