@@ -20,6 +20,11 @@
 //! The lab depends on none of the workspace's client crates: its shapes come from the services'
 //! documentation and official clients, so it is an independent witness of the wire format.
 
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 mod cortex;
 mod es;
 mod fault;

@@ -200,7 +200,7 @@ fn upload_part(
         .map(str::to_string);
     let data = match &copy {
         Some(src) => {
-            let src = super::sigv4::percent_decode(src.split('?').next().unwrap_or(src));
+            let src = util::percent_decode(src.split('?').next().unwrap_or(src));
             let src = src.trim_start_matches('/');
             let Some((sb, so)) = src.split_once('/') else {
                 return s3_err(

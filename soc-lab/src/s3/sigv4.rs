@@ -5,6 +5,8 @@ use hmac::{Hmac, Mac};
 use http::{HeaderMap, Method};
 use sha2::{Digest, Sha256};
 
+use crate::util;
+
 pub(crate) const EMPTY_SHA256: &str =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 const STREAMING: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
@@ -68,25 +70,6 @@ pub(crate) fn aws_encode(s: &str, keep_slash: bool) -> String {
     out
 }
 
-pub(crate) fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 3 <= b.len() {
-            let hexval = |c: u8| char::from(c).to_digit(16);
-            if let (Some(h), Some(l)) = (hexval(b[i + 1]), hexval(b[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// The query as decoded pairs, in order.
 pub(crate) fn query_pairs(raw: &str) -> Vec<(String, String)> {
     raw.split('&')
@@ -94,8 +77,8 @@ pub(crate) fn query_pairs(raw: &str) -> Vec<(String, String)> {
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
             (
-                percent_decode(&k.replace('+', " ")),
-                percent_decode(&v.replace('+', " ")),
+                util::percent_decode(&k.replace('+', " ")),
+                util::percent_decode(&v.replace('+', " ")),
             )
         })
         .collect()

@@ -1,0 +1,18 @@
+//! The `soc` command's library: configuration, `setup`, and the clients it composes.
+//!
+//! `soc-tools` is where the workspace's client crates meet: it reads one `soc.toml`
+//! ([`config::SocConfig`]), builds a client per service with the file's TLS and timeout
+//! defaults ([`clients`]), and reconciles the stack to the file ([`setup::run`]), keeping the
+//! credentials it creates in a private secrets file ([`secrets::Secrets`]).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod check;
+pub mod clients;
+pub mod config;
+pub mod doctor;
+pub mod report;
+pub mod secrets;
+pub mod setup;
