@@ -453,6 +453,30 @@ fn default_region() -> String {
     "us-east-1".into()
 }
 
+/// The `[serve]` section: `soc serve`'s webhooks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// The shared secret webhook senders sign bodies with (HMAC-SHA256).
+    pub secret: SecretRef,
+    /// The TheHive user (with a key in the secrets file, see `[[thehive.users]]`) that creates
+    /// alerts posted to `/alerts`.
+    pub thehive_user: String,
+    /// The `type` of alerts created from `/alerts`.
+    #[serde(default = "default_alert_type")]
+    pub alert_type: String,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8088".into()
+}
+fn default_alert_type() -> String {
+    "webhook".into()
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
@@ -464,6 +488,7 @@ struct Raw {
     misp: Option<MispConfig>,
     elasticsearch: Option<EsConfig>,
     s3: Option<S3Config>,
+    serve: Option<ServeConfig>,
 }
 
 /// The whole configuration, as read from `soc.toml` with the `SOC_*` overrides applied.
@@ -486,6 +511,8 @@ pub struct SocConfig {
     pub elasticsearch: Option<EsConfig>,
     /// The S3 store, when configured.
     pub s3: Option<S3Config>,
+    /// `soc serve`, when configured.
+    pub serve: Option<ServeConfig>,
 }
 
 /// Keys holding secrets: an override of one of these is taken as the secret's value.
@@ -610,6 +637,7 @@ impl SocConfig {
             misp: raw.misp,
             elasticsearch: raw.elasticsearch,
             s3: raw.s3,
+            serve: raw.serve,
         };
         if config.secrets_file.is_relative() {
             config.secrets_file = dir.join(&config.secrets_file);

@@ -15,4 +15,6 @@ pub mod config;
 pub mod doctor;
 pub mod report;
 pub mod secrets;
+pub mod serve;
 pub mod setup;
+pub mod wazuh;
