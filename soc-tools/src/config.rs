@@ -477,6 +477,203 @@ fn default_alert_type() -> String {
     "webhook".into()
 }
 
+/// The `[feed_sync]` section: how `soc feed-sync` runs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedSyncConfig {
+    /// How long to wait for MISP's fetch and cache jobs (`"30m"`).
+    pub job_timeout: Option<String>,
+    /// MISP events to TheHive alerts (off when absent).
+    pub to_thehive: Option<ToTheHiveConfig>,
+}
+
+/// Which MISP events become TheHive alerts, and how.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToTheHiveConfig {
+    /// Events carrying any of these tags (all events when empty).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Only published events.
+    #[serde(default = "yes")]
+    pub published: bool,
+    /// Events changed within this window (`"7d"`).
+    #[serde(default = "default_window")]
+    pub window: String,
+    /// The TheHive user (with a key in the secrets file) that creates the alerts.
+    pub thehive_user: String,
+    /// The alerts' `type`.
+    #[serde(default = "default_misp_alert_type")]
+    pub alert_type: String,
+}
+
+fn default_window() -> String {
+    "7d".into()
+}
+fn default_misp_alert_type() -> String {
+    "misp-event".into()
+}
+
+/// The `[enrich]` section: what `soc enrich` takes, where it looks, how it scores.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrichConfig {
+    /// The TheHive user (with a key in the secrets file) enrichment writes as.
+    pub thehive_user: String,
+    /// Alerts of at least this severity (1 low to 4 critical).
+    #[serde(default = "default_min_severity")]
+    pub min_severity: i64,
+    /// Alerts in one of these statuses.
+    #[serde(default = "default_statuses")]
+    pub statuses: Vec<String>,
+    /// Alerts created within this window (`"7d"`).
+    #[serde(default = "default_window")]
+    pub window: String,
+    /// How long a lookup's answer is reused across passes of `--watch` (`"1h"`).
+    #[serde(default = "default_cache_ttl")]
+    pub cache_ttl: String,
+    /// How long to wait for a Cortex job (`"2m"`).
+    #[serde(default = "default_cortex_deadline")]
+    pub cortex_deadline: String,
+    /// Requests in flight per service.
+    #[serde(default)]
+    pub concurrency: Concurrency,
+    /// Cortex analyzers per TheHive data type (`ip = ["AbuseIPDB_1_0"]`).
+    #[serde(default)]
+    pub analyzers: BTreeMap<String, Vec<String>>,
+    /// Related events in Elasticsearch.
+    pub elasticsearch: Option<RelatedEventsConfig>,
+    /// Score weights.
+    #[serde(default)]
+    pub score: ScoreWeights,
+    /// From this score (0 to 100) an alert becomes a case.
+    #[serde(default = "default_case_threshold")]
+    pub case_threshold: u32,
+    /// A webhook told of every enriched alert.
+    pub notify: Option<NotifyConfig>,
+}
+
+fn default_min_severity() -> i64 {
+    2
+}
+fn default_statuses() -> Vec<String> {
+    vec!["New".into()]
+}
+fn default_cache_ttl() -> String {
+    "1h".into()
+}
+fn default_cortex_deadline() -> String {
+    "2m".into()
+}
+fn default_case_threshold() -> u32 {
+    70
+}
+
+/// Requests in flight per service during enrichment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Concurrency {
+    /// Alerts processed at once.
+    pub alerts: usize,
+    /// MISP searches.
+    pub misp: usize,
+    /// Cortex jobs.
+    pub cortex: usize,
+    /// Elasticsearch searches.
+    pub elasticsearch: usize,
+}
+
+impl Default for Concurrency {
+    fn default() -> Self {
+        Concurrency {
+            alerts: 16,
+            misp: 4,
+            cortex: 8,
+            elasticsearch: 8,
+        }
+    }
+}
+
+/// Where related events are searched.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelatedEventsConfig {
+    /// Index pattern (`"logs-*"`).
+    pub index: String,
+    /// How far back (`"24h"`).
+    #[serde(default = "default_related_window")]
+    pub window: String,
+    /// The time field.
+    #[serde(default = "default_time_field")]
+    pub time_field: String,
+}
+
+fn default_related_window() -> String {
+    "24h".into()
+}
+fn default_time_field() -> String {
+    "@timestamp".into()
+}
+
+/// The threat score's weights: an indicator scores the sum of what applies to it, an alert the
+/// sum over its indicators, capped at 100.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScoreWeights {
+    /// The indicator is in MISP.
+    pub misp_hit: u32,
+    /// ... as an IDS attribute.
+    pub misp_to_ids: u32,
+    /// ... in an event of high threat level.
+    pub misp_threat_high: u32,
+    /// ... of medium threat level.
+    pub misp_threat_medium: u32,
+    /// ... of low threat level.
+    pub misp_threat_low: u32,
+    /// A Cortex analyzer says malicious.
+    pub cortex_malicious: u32,
+    /// A Cortex analyzer says suspicious.
+    pub cortex_suspicious: u32,
+    /// Per related event in Elasticsearch.
+    pub related_event: u32,
+    /// At most this much from related events.
+    pub related_events_max: u32,
+}
+
+impl Default for ScoreWeights {
+    fn default() -> Self {
+        ScoreWeights {
+            misp_hit: 25,
+            misp_to_ids: 15,
+            misp_threat_high: 20,
+            misp_threat_medium: 10,
+            misp_threat_low: 5,
+            cortex_malicious: 40,
+            cortex_suspicious: 15,
+            related_event: 2,
+            related_events_max: 20,
+        }
+    }
+}
+
+/// A webhook for enrichment results.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// Where to POST.
+    pub url: url::Url,
+    /// `json` (the result object) or `slack` (`{"text": ...}`).
+    #[serde(default = "default_notify_format")]
+    pub format: String,
+    /// Only alerts scoring at least this much.
+    #[serde(default)]
+    pub min_score: u32,
+}
+
+fn default_notify_format() -> String {
+    "json".into()
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
@@ -489,6 +686,9 @@ struct Raw {
     elasticsearch: Option<EsConfig>,
     s3: Option<S3Config>,
     serve: Option<ServeConfig>,
+    #[serde(default)]
+    feed_sync: FeedSyncConfig,
+    enrich: Option<EnrichConfig>,
 }
 
 /// The whole configuration, as read from `soc.toml` with the `SOC_*` overrides applied.
@@ -513,6 +713,10 @@ pub struct SocConfig {
     pub s3: Option<S3Config>,
     /// `soc serve`, when configured.
     pub serve: Option<ServeConfig>,
+    /// `soc feed-sync`.
+    pub feed_sync: FeedSyncConfig,
+    /// `soc enrich`, when configured.
+    pub enrich: Option<EnrichConfig>,
 }
 
 /// Keys holding secrets: an override of one of these is taken as the secret's value.
@@ -638,6 +842,8 @@ impl SocConfig {
             elasticsearch: raw.elasticsearch,
             s3: raw.s3,
             serve: raw.serve,
+            feed_sync: raw.feed_sync,
+            enrich: raw.enrich,
         };
         if config.secrets_file.is_relative() {
             config.secrets_file = dir.join(&config.secrets_file);
@@ -809,6 +1015,40 @@ impl SocConfig {
                     ));
                 }
             }
+        }
+        if let Some(e) = &self.enrich {
+            for (key, value) in [
+                ("enrich.window", &e.window),
+                ("enrich.cache_ttl", &e.cache_ttl),
+                ("enrich.cortex_deadline", &e.cortex_deadline),
+            ] {
+                parse_duration(value).map_err(|m| self.error(key, m))?;
+            }
+            if let Some(r) = &e.elasticsearch {
+                parse_duration(&r.window)
+                    .map_err(|m| self.error("enrich.elasticsearch.window", m))?;
+            }
+            if e.case_threshold > 100 {
+                return Err(self.error("enrich.case_threshold", "a score is 0 to 100"));
+            }
+            if let Some(n) = &e.notify {
+                if !matches!(n.format.as_str(), "json" | "slack") {
+                    return Err(self.error(
+                        "enrich.notify.format",
+                        format!("{}: expected json or slack", n.format),
+                    ));
+                }
+            }
+            let c = &e.concurrency;
+            if [c.alerts, c.misp, c.cortex, c.elasticsearch].contains(&0) {
+                return Err(self.error("enrich.concurrency", "every limit must be at least 1"));
+            }
+        }
+        if let Some(t) = &self.feed_sync.job_timeout {
+            parse_duration(t).map_err(|e| self.error("feed_sync.job_timeout", e))?;
+        }
+        if let Some(t) = &self.feed_sync.to_thehive {
+            parse_duration(&t.window).map_err(|e| self.error("feed_sync.to_thehive.window", e))?;
         }
         if let Some(m) = &self.misp {
             for (i, f) in m.feeds.iter().enumerate() {

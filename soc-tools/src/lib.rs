@@ -9,10 +9,15 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod alert_import;
 pub mod check;
 pub mod clients;
 pub mod config;
 pub mod doctor;
+pub mod enrich;
+pub mod extract;
+pub mod feed_sync;
+pub mod progress;
 pub mod report;
 pub mod secrets;
 pub mod serve;

@@ -3,10 +3,12 @@
 //! - `ci`: the whole test gate: format check, clippy with warnings denied, every test, and the
 //!   docs built with warnings denied.
 //! - `bench`: benchmarks beside their peers.
+//! - `demo`: the main job on the embedded lab: diagnose, fix, set up, sync feeds.
 //! - `lab`: the embedded lab (`soc-lab`) on loopback until Ctrl-C.
 
 mod bench;
 mod ci;
+mod demo;
 mod report;
 mod services;
 
@@ -18,11 +20,9 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("lab") => lab(&args[1..]).map_err(Into::into),
-        Some("demo") => Err(
-            "`cargo xtask demo` arrives with the embedded lab (soc-lab); nothing to run yet".into(),
-        ),
+        Some("demo") => demo::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci                      format check, clippy -D warnings, tests, docs -D warnings\n  bench [NAME] [--quick]  benchmarks beside their peers\n  lab [OPTIONS]           the five stand-ins on loopback until Ctrl-C (--help for options)");
+            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci                      format check, clippy -D warnings, tests, docs -D warnings\n  bench [NAME] [--quick]  benchmarks beside their peers\n  demo [--keep]           the main job on the embedded lab (no Docker needed)\n  lab [OPTIONS]           the five stand-ins on loopback until Ctrl-C (--help for options)");
             return ExitCode::from(2);
         }
     };

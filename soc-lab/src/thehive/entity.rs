@@ -193,6 +193,8 @@ const READ_ONLY: &[&str] = &[
     "_createdAt",
     "_updatedBy",
     "_updatedAt",
+    "createdBy",
+    "createdAt",
     "number",
     "dataType",
     "data",
@@ -260,8 +262,13 @@ fn apply_update(
     if kind == Kind::Comment && fields.contains_key("message") {
         merged.insert("isEdited".into(), json!(true));
     }
-    merged.insert("_updatedBy".into(), json!(ctx.login));
-    merged.insert("_updatedAt".into(), json!(util::now_ms()));
+    let (by, at) = if kind == Kind::Comment {
+        ("updatedBy", "updatedAt")
+    } else {
+        ("_updatedBy", "_updatedAt")
+    };
+    merged.insert(by.into(), json!(ctx.login));
+    merged.insert(at.into(), json!(util::now_ms()));
     entity.obj = merged;
     Ok(())
 }

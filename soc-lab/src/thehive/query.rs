@@ -178,7 +178,11 @@ fn of_kind(state: &State, ctx: &Ctx, kind: Kind) -> Vec<String> {
         })
         .map(|(id, e)| {
             (
-                e.obj.get("_createdAt").and_then(Value::as_i64).unwrap_or(0),
+                e.obj
+                    .get("_createdAt")
+                    .or_else(|| e.obj.get("createdAt"))
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0),
                 id.clone(),
             )
         })
@@ -277,7 +281,11 @@ fn traverse(state: &State, items: Vec<String>, name: &str) -> Result<Vec<String>
                 .filter(|(_, e)| e.kind == kind && e.parent.as_deref() == Some(parent.as_str()))
                 .map(|(id, e)| {
                     (
-                        e.obj.get("_createdAt").and_then(Value::as_i64).unwrap_or(0),
+                        e.obj
+                            .get("_createdAt")
+                            .or_else(|| e.obj.get("createdAt"))
+                            .and_then(Value::as_i64)
+                            .unwrap_or(0),
                         id.clone(),
                     )
                 })

@@ -142,6 +142,13 @@ pub(super) async fn create_comment<const K: u8>(
     let mut state = util::lock(&hive.state);
     let parent = TheHive::find(&state, kind_of(K), &ctx.org, &id)?;
     let (comment_id, mut obj) = base_object(&mut state, Kind::Comment, &ctx.login);
+    // Comments are the one entity whose audit fields have no leading underscore.
+    for (from, to) in [("_createdBy", "createdBy"), ("_createdAt", "createdAt")] {
+        if let Some(v) = obj.remove(from) {
+            obj.insert(to.into(), v);
+        }
+    }
+    obj.insert("external".into(), json!(false));
     obj.insert("message".into(), json!(message));
     obj.insert("isEdited".into(), json!(false));
     obj.insert("extraData".into(), json!({}));

@@ -59,10 +59,81 @@ enum Command {
         #[arg(long, requires = "host")]
         misp_volume: Option<PathBuf>,
     },
+    /// Caches and fetches MISP's feeds as background jobs tracked to the end, then turns MISP
+    /// events into TheHive alerts when `[feed_sync.to_thehive]` is set.
+    FeedSync {
+        /// Run as a daemon, once per period (`24h`), with jitter; MISP being down only fails
+        /// that pass.
+        #[arg(long)]
+        every: Option<String>,
+    },
+    /// Webhooks: `POST /alerts` (HMAC-signed) creates TheHive alerts, `POST /hooks/thehive`
+    /// queues enrichment, `/healthz`, `/metrics`; runs until Ctrl-C or SIGTERM.
+    Serve,
+    /// Enriches TheHive alerts: indicators looked up once each in MISP, Cortex and
+    /// Elasticsearch, a threat score and report, a case above the threshold, then the alert
+    /// tagged `enriched`. Exit 1 when an alert failed (it is taken again next time).
+    Enrich {
+        /// Keep running, a pass every `--every`.
+        #[arg(long)]
+        watch: bool,
+        /// The period of `--watch`.
+        #[arg(long, default_value = "60s")]
+        every: String,
+    },
+    /// TheHive alerts.
+    Alert {
+        #[command(subcommand)]
+        command: AlertCommand,
+    },
+    /// Integrations.
+    Wazuh {
+        #[command(subcommand)]
+        command: WazuhCommand,
+    },
     /// Prints a shell completion script.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Subcommand)]
+enum AlertCommand {
+    /// Creates alerts from a JSON Lines file (one `POST /alerts` document per line); importing
+    /// it again creates nothing.
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// The TheHive user to create them as (its key in the secrets file).
+        #[arg(long = "as")]
+        user: Option<String>,
+        /// The alerts' type.
+        #[arg(long, default_value = "import")]
+        kind: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum WazuhCommand {
+    /// Wazuh's MISP integration: looks up every indicator of the alert in MISP and writes one
+    /// event per match to Wazuh's queue. Called by integratord as
+    /// `custom-misp <alert-file> <api-key> <hook-url> [debug] [<options-file>]`. Exit codes: 0
+    /// done, 1 MISP failed (reported on the queue), 2 bad arguments, 3 unreadable alert or
+    /// options file, 4 the queue refused an event.
+    Misp {
+        /// Wazuh's queue socket.
+        #[arg(long, default_value = soc_tools::wazuh::DEFAULT_QUEUE)]
+        queue: PathBuf,
+        /// A CA file to trust for MISP's certificate.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        /// Seconds the whole lookup may take.
+        #[arg(long)]
+        timeout: Option<u64>,
+        /// The arguments integratord passes.
+        #[arg(required = true, num_args = 3.., allow_hyphen_values = true)]
+        args: Vec<String>,
     },
 }
 
@@ -111,7 +182,41 @@ fn fail(json: bool, message: &str, code: u8) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Prints a report; exit 1 when an item failed.
+fn print_report(report: &soc_tools::report::Report, json: bool) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    let written = if json {
+        report.write_json(&mut out)
+    } else {
+        report.write_table(&mut out)
+    };
+    if let Err(e) = written {
+        return fail(json, &format!("cannot write the report: {e}"), 2);
+    }
+    if report.failed() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 async fn run(cli: Cli) -> ExitCode {
+    if cli.json {
+        soc_tools::progress::quiet();
+    }
+    // The Wazuh integration is configured by its arguments, not by soc.toml.
+    if let Command::Wazuh {
+        command:
+            WazuhCommand::Misp {
+                queue,
+                ca_file,
+                timeout,
+                args,
+            },
+    } = &cli.command
+    {
+        return wazuh_misp(queue, ca_file.as_ref(), *timeout, args, cli.json).await;
+    }
     if let Command::Completions { shell } = cli.command {
         clap_complete::generate(shell, &mut Cli::command(), "soc", &mut std::io::stdout());
         return ExitCode::SUCCESS;
@@ -190,6 +295,171 @@ async fn run(cli: Cli) -> ExitCode {
                 ExitCode::from(1)
             }
         }
-        Command::Completions { .. } => ExitCode::SUCCESS,
+        Command::FeedSync { every: None } => match soc_tools::feed_sync::run_once(&config).await {
+            Ok(report) => print_report(&report, cli.json),
+            Err(e) => fail(cli.json, &e.to_string(), 2),
+        },
+        Command::FeedSync { every: Some(every) } => {
+            let period = match soc_tools::config::parse_duration(&every) {
+                Ok(p) if !p.is_zero() => p,
+                Ok(_) => return fail(cli.json, "--every must be longer than zero", 2),
+                Err(e) => return fail(cli.json, &format!("--every: {e}"), 2),
+            };
+            let stop = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            let json = cli.json;
+            soc_tools::feed_sync::run_every(&config, period, stop, |pass| match pass {
+                Ok(report) => {
+                    let _ = print_report(&report, json);
+                }
+                Err(e) => {
+                    let _ = fail(json, &e.to_string(), 1);
+                }
+            })
+            .await;
+            ExitCode::SUCCESS
+        }
+        Command::Serve => {
+            let listener = match soc_tools::serve::bind(&config).await {
+                Ok(l) => l,
+                Err(e) => return fail(cli.json, &e.to_string(), 2),
+            };
+            match soc_tools::serve::serve(&config, listener, soc_tools::serve::shutdown_signal())
+                .await
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(cli.json, &e.to_string(), 1),
+            }
+        }
+        Command::Alert {
+            command: AlertCommand::Import { file, user, kind },
+        } => match soc_tools::alert_import::import(&config, &file, user.as_deref(), &kind).await {
+            Ok(report) => print_report(&report, cli.json),
+            Err(e) => fail(cli.json, &e.to_string(), 2),
+        },
+        Command::Enrich { watch, every } => enrich(&config, watch, &every, cli.json).await,
+        Command::Completions { .. } | Command::Wazuh { .. } => ExitCode::SUCCESS,
+    }
+}
+
+async fn wazuh_misp(
+    queue: &std::path::Path,
+    ca_file: Option<&PathBuf>,
+    timeout: Option<u64>,
+    args: &[String],
+    json: bool,
+) -> ExitCode {
+    let mut wargs = match soc_tools::wazuh::WazuhArgs::from_argv(args) {
+        Ok(a) => a,
+        Err(e) => return fail(json, &e.to_string(), e.exit_code()),
+    };
+    wargs = wargs.queue(queue.to_path_buf());
+    if let Some(ca) = ca_file {
+        wargs = wargs.ca_file(ca.clone());
+    }
+    if let Some(t) = timeout {
+        wargs = wargs.timeout(std::time::Duration::from_secs(t));
+    }
+    match soc_tools::wazuh::run(&wargs).await {
+        Ok(outcome) => {
+            if json {
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "{}",
+                    serde_json::to_string(&outcome).unwrap_or_default()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(json, &e.to_string(), e.exit_code()),
+    }
+}
+
+async fn enrich(config: &SocConfig, watch: bool, every: &str, json: bool) -> ExitCode {
+    use soc_tools::enrich::{AlertResult, Enricher, Summary};
+    let enricher = match Enricher::new(config) {
+        Ok(e) => e,
+        Err(e) => return fail(json, &e.to_string(), 2),
+    };
+    let on_result = |r: &AlertResult| {
+        if json {
+            let _ = writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::to_string(r).unwrap_or_default()
+            );
+        }
+    };
+    let print_summary = |s: &Summary| {
+        let mut out = std::io::stdout().lock();
+        if json {
+            let mut v = serde_json::to_value(s).unwrap_or_default();
+            if let Some(m) = v.as_object_mut() {
+                m.remove("results");
+            }
+            let _ = writeln!(out, "{}", serde_json::json!({ "summary": v }));
+        } else {
+            for r in &s.results {
+                let what = match (&r.case, &r.error) {
+                    (_, Some(e)) => format!("FAILED: {e}"),
+                    (Some(c), None) => format!("case {c}"),
+                    (None, None) => "commented".to_owned(),
+                };
+                let _ = writeln!(
+                    out,
+                    "{:<10} score {:>3}  {:<48}  {what}",
+                    r.alert, r.score, r.title
+                );
+            }
+            if let Some(best) = s
+                .results
+                .iter()
+                .filter(|r| r.error.is_none())
+                .max_by_key(|r| r.score)
+            {
+                let _ = writeln!(out, "\n{}", best.report);
+            }
+            let _ = writeln!(
+                out,
+                "\n{} alerts: {} enriched, {} failed, {} cases; {} indicators ({} distinct, {} lookups saved by the cache); highest score {}",
+                s.alerts, s.enriched, s.failed, s.cases, s.indicators, s.distinct_indicators, s.lookups_saved, s.max_score
+            );
+        }
+    };
+    if watch {
+        let period = match soc_tools::config::parse_duration(every) {
+            Ok(p) if !p.is_zero() => p,
+            _ => {
+                return fail(
+                    json,
+                    &format!("--every {every}: expected a duration such as 60s or 5m"),
+                    2,
+                )
+            }
+        };
+        let stop = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        enricher
+            .watch(period, stop, on_result, |pass| match pass {
+                Ok(s) => print_summary(&s),
+                Err(e) => {
+                    let _ = fail(json, &e.to_string(), 1);
+                }
+            })
+            .await;
+        return ExitCode::SUCCESS;
+    }
+    match enricher.run_once(on_result).await {
+        Ok(s) => {
+            print_summary(&s);
+            if s.failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => fail(json, &e.to_string(), 2),
     }
 }

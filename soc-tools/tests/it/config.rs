@@ -119,3 +119,49 @@ fn other_tools_soc_variables_are_ignored() {
         Some("SOC")
     );
 }
+
+#[test]
+fn mangled_files_give_errors_never_panics() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("soc.example.toml");
+    let text = std::fs::read_to_string(&path).expect("example");
+    let bytes = text.as_bytes();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut errors = 0;
+    for _ in 0..3000 {
+        let at = (next() % bytes.len() as u64) as usize;
+        let mut v = bytes.to_vec();
+        match next() % 6 {
+            0 => {
+                v.remove(at);
+            }
+            1 => v.insert(at, b"[]{}=\"'\n#,"[(next() % 10) as usize]),
+            2 => v.truncate(at),
+            3 => {
+                let end = (at + (next() % 40) as usize).min(v.len());
+                v.drain(at..end);
+            }
+            4 => v[at] = b"0aZ.\\ \t"[(next() % 7) as usize],
+            _ => {
+                let line_start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+                let line_end = text[at..]
+                    .find('\n')
+                    .map(|i| at + i + 1)
+                    .unwrap_or(text.len());
+                let line = bytes[line_start..line_end].to_vec();
+                v.splice(line_end..line_end, line);
+            }
+        }
+        let mangled = String::from_utf8_lossy(&v).into_owned();
+        if let Err(e) = SocConfig::parse(path.clone(), mangled, &[]) {
+            errors += 1;
+            assert!(!e.message.is_empty());
+        }
+    }
+    assert!(errors > 500, "most mangled files are refused ({errors})");
+}

@@ -3,5 +3,9 @@
 mod cli;
 mod config;
 mod doctor;
+mod enrich;
+mod feed_sync;
+mod serve;
 mod setup;
 mod support;
+mod wazuh;

@@ -34,6 +34,9 @@ pub(crate) fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The `[serve].secret` webhook senders sign with.
+pub(crate) const WEBHOOK_SECRET: &str = "lab-webhook-secret";
+
 fn write_secret(dir: &std::path::Path, name: &str, value: &str) {
     std::fs::write(dir.join(name), format!("{value}\n")).expect("secret file");
 }
@@ -71,6 +74,7 @@ pub(crate) async fn stack(name: &str) -> Stack {
     );
     write_secret(&dir, "cortex.password", "a-long-superadmin-password");
     write_secret(&dir, "abuseipdb.key", "lab-abuseipdb-key");
+    write_secret(&dir, "webhook.secret", WEBHOOK_SECRET);
     let toml = format!(
         r#"
 [secrets]
@@ -139,6 +143,11 @@ retention = "soc-30d"
 name = "soc-backups"
 type = "s3"
 settings = {{ bucket = "es-snapshots", endpoint = "{s3}" }}
+
+[serve]
+listen = "127.0.0.1:0"
+secret = {{ file = "webhook.secret" }}
+thehive_user = "svc-soc@soc.local"
 "#,
         s3 = e(Service::S3).url,
         cortex = e(Service::Cortex).url,
