@@ -853,3 +853,56 @@ fn listening_ports() -> Vec<u16> {
     }
     ports
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Chain(&'static str, Option<Box<Chain>>);
+    impl std::fmt::Display for Chain {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl StdError for Chain {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            self.1.as_deref().map(|c| c as &(dyn StdError + 'static))
+        }
+    }
+
+    #[test]
+    fn failures_are_classified_with_their_fix() {
+        let tls = Chain(
+            "transport error: GET https://misp.soc.example/users/view/me",
+            Some(Box::new(Chain(
+                "invalid peer certificate: UnknownIssuer",
+                None,
+            ))),
+        );
+        let (id, fix) = classify("misp", &tls);
+        assert_eq!(id, "misp.tls");
+        assert!(
+            fix.contains("defaults.ca_file") && fix.contains("do not turn verification off"),
+            "{fix}"
+        );
+        let (id, _) = classify(
+            "thehive",
+            &Chain("unauthorized: 401 Authentication failure", None),
+        );
+        assert_eq!(id, "thehive.auth");
+        let (id, _) = classify(
+            "cortex",
+            &Chain("transport error: connection refused", None),
+        );
+        assert_eq!(id, "cortex.reachable");
+    }
+
+    #[test]
+    fn listening_ports_parse_proc_net_tcp() {
+        // Whatever this machine listens on, the parser must not panic and ports are real.
+        for p in listening_ports() {
+            assert!(p > 0);
+        }
+    }
+}

@@ -20,7 +20,38 @@ const ALERTS: &str = r#"{"title": "Outbound beacon to 185.220.101.45", "source":
 {"title": "Low severity noise", "source": "wazuh", "sourceRef": "w-3", "severity": 1, "description": "from 185.220.101.45"}
 "#;
 
+/// A webhook receiver on loopback: the JSON bodies posted to it.
+async fn receiver() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+) {
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::Json<serde_json::Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().expect("lock").push(body.0);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/hook"), got)
+}
+
 async fn enriched_stack(name: &str) -> (support::Stack, SocConfig) {
+    enriched_stack_notifying(name, None).await
+}
+
+async fn enriched_stack_notifying(name: &str, notify: Option<&str>) -> (support::Stack, SocConfig) {
     let stack = support::stack(name).await;
     let feed = stack.dir.join("feed");
     crate::feed_sync::write_feed(&feed);
@@ -52,6 +83,9 @@ window = "7d"
         feed = feed.display()
     )
     .expect("append");
+    if let Some(url) = notify {
+        write!(toml, "[enrich.notify]\nurl = \"{url}\"\nmin_score = 50\n").expect("append");
+    }
     drop(toml);
     let mut config = SocConfig::load(stack.config_path()).expect("config");
     if let Some(m) = config.misp.as_mut() {
@@ -106,7 +140,8 @@ fn by_title<'a>(s: &'a Summary, title: &str) -> &'a soc_tools::enrich::AlertResu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enrich_scores_reports_and_marks_once() {
-    let (stack, config) = enriched_stack("enrich").await;
+    let (hook, notified) = receiver().await;
+    let (stack, config) = enriched_stack_notifying("enrich", Some(&hook)).await;
     let enricher = Enricher::new(&config).expect("enricher");
     let mut seen = 0;
     let summary = enricher.run_once(|_| seen += 1).await.expect("run");
@@ -164,6 +199,16 @@ async fn enrich_scores_reports_and_marks_once() {
             .filter(|t| t.title == "soc enrich report")
             .count(),
         1
+    );
+
+    // The webhook heard of the two alerts above its minimum score, each with its case.
+    let bodies = notified.lock().expect("lock").clone();
+    assert_eq!(bodies.len(), 2, "{bodies:#?}");
+    assert!(
+        bodies
+            .iter()
+            .all(|b| b["score"] == 100 && b["case"].is_string()),
+        "{bodies:#?}"
     );
 
     let again = enricher.run_once(|_| {}).await.expect("second run");

@@ -696,3 +696,23 @@ fn fixtures_yield_the_documented_fields() {
         "{s1:#?}"
     );
 }
+
+#[test]
+fn mutated_alerts_never_panic_the_extractor() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wazuh");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("fixtures") {
+        let path = entry.expect("entry").path();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let Ok(doc) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        for variant in soc_testkit::mutations(&doc, 0x5a17, 400) {
+            let _ = soc_tools::wazuh::indicators(&variant);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 1000, "{checked} variants");
+}
