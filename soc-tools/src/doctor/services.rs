@@ -1,199 +1,14 @@
-//! `soc doctor`: the health of every configured service, with a diagnosis of the failures SOC
-//! teams meet most (the seed guides' troubleshooting sections) and the fix, applied with `--fix`
-//! where one can be applied through an API.
-//!
-//! Every check has an id (`misp.background-jobs`), a status, the evidence it saw and the fix.
-
-use std::error::Error as StdError;
-use std::io::Write;
+//! The checks of each service.
 
 use secrecy::SecretString;
-use serde::Serialize;
 use serde_json::Value;
 
+use super::{classify, client_error, Diagnosis, DoctorOptions, Status};
 use crate::clients;
 use crate::config::SocConfig;
 use crate::secrets::Secrets;
 
-/// A check's verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Healthy.
-    Pass,
-    /// Works, but needs attention.
-    Warn,
-    /// Broken.
-    Fail,
-    /// Broken, and `--fix` repaired it (evidence says what it saw before).
-    Fixed,
-    /// Not checked (the service is not configured, or a check it depends on failed).
-    Skip,
-}
-
-/// One check's result.
-#[derive(Debug, Clone, Serialize)]
-pub struct Check {
-    /// Stable id, `<service>.<topic>`.
-    pub id: String,
-    /// The verdict.
-    pub status: Status,
-    /// What was seen.
-    pub evidence: String,
-    /// How to fix it (empty when nothing is wrong).
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub fix: String,
-}
-
-/// How `doctor` runs.
-#[derive(Debug, Clone, Default)]
-pub struct DoctorOptions {
-    /// Apply the fixes that can be applied through the services' APIs.
-    pub fix: bool,
-    /// Also check the Docker host this runs on (kernel settings, ports, volume owners).
-    pub host: bool,
-    /// MISP's data directory on the host (checked for owner 33:33, www-data in the image).
-    pub misp_volume: Option<std::path::PathBuf>,
-}
-
-/// All checks, in order.
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct Diagnosis {
-    /// The checks.
-    pub checks: Vec<Check>,
-}
-
-impl Diagnosis {
-    fn push(
-        &mut self,
-        id: impl Into<String>,
-        status: Status,
-        evidence: impl Into<String>,
-        fix: impl Into<String>,
-    ) {
-        let c = Check {
-            id: id.into(),
-            status,
-            evidence: evidence.into(),
-            fix: fix.into(),
-        };
-        tracing::info!(id = %c.id, status = ?c.status, evidence = %c.evidence, "doctor check");
-        self.checks.push(c);
-    }
-
-    /// Whether every check passed (warnings, fixes and skips included).
-    pub fn healthy(&self) -> bool {
-        !self.checks.iter().any(|c| c.status == Status::Fail)
-    }
-
-    /// The check with this id.
-    pub fn get(&self, id: &str) -> Option<&Check> {
-        self.checks.iter().find(|c| c.id == id)
-    }
-
-    /// One line per check, then the fixes.
-    pub fn write_table(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        let w = self.checks.iter().map(|c| c.id.len()).max().unwrap_or(5);
-        for c in &self.checks {
-            let mark = match c.status {
-                Status::Pass => "ok  ",
-                Status::Warn => "WARN",
-                Status::Fail => "FAIL",
-                Status::Fixed => "FIXD",
-                Status::Skip => "skip",
-            };
-            writeln!(out, "{mark}  {:<w$}  {}", c.id, c.evidence)?;
-            if !c.fix.is_empty() && c.status != Status::Pass {
-                writeln!(out, "      {:<w$}  fix: {}", "", c.fix)?;
-            }
-        }
-        let count = |s| self.checks.iter().filter(|c| c.status == s).count();
-        writeln!(
-            out,
-            "\n{} passed, {} warnings, {} failed, {} fixed, {} skipped",
-            count(Status::Pass),
-            count(Status::Warn),
-            count(Status::Fail),
-            count(Status::Fixed),
-            count(Status::Skip)
-        )
-    }
-
-    /// JSON Lines, one check per line.
-    pub fn write_json(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        for c in &self.checks {
-            serde_json::to_writer(&mut *out, c)?;
-            writeln!(out)?;
-        }
-        Ok(())
-    }
-}
-
-/// What kind of failure an error is, for the check id and the fix.
-fn classify(service: &str, e: &(dyn StdError + 'static)) -> (String, String) {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    let lower = text.to_lowercase();
-    if lower.contains("certificate") || lower.contains("unknownissuer") || lower.contains("tls") {
-        (
-            format!("{service}.tls"),
-            format!("the server's certificate is not trusted: set defaults.ca_file in soc.toml to the CA that signed it (self-signed: that certificate itself); do not turn verification off ({text})"),
-        )
-    } else if lower.contains("401")
-        || lower.contains("unauthori")
-        || lower.contains("authentication")
-        || lower.contains("403")
-    {
-        (format!("{service}.auth"), format!("the credentials are refused: check {service}'s key or password in soc.toml ({text})"))
-    } else {
-        (
-            format!("{service}.reachable"),
-            format!("cannot talk to {service}: is it running, and is the URL right? ({text})"),
-        )
-    }
-}
-
-/// Runs every check.
-pub async fn run(config: &SocConfig, options: &DoctorOptions) -> Diagnosis {
-    let mut d = Diagnosis::default();
-    let secrets = match Secrets::open(&config.secrets_file) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            d.push(
-                "soc.secrets-file",
-                Status::Fail,
-                e.to_string(),
-                "chmod 600 the secrets file, or remove it and run `soc setup`",
-            );
-            None
-        }
-    };
-    misp(config, options, secrets.as_ref(), &mut d).await;
-    cortex(config, options, secrets.as_ref(), &mut d).await;
-    thehive(config, secrets.as_ref(), &mut d).await;
-    elasticsearch(config, &mut d).await;
-    s3(config, options, secrets.as_ref(), &mut d).await;
-    if options.host {
-        host(options, &mut d);
-    }
-    d
-}
-
-fn client_error(d: &mut Diagnosis, service: &str, e: &dyn std::fmt::Display) {
-    d.push(
-        format!("{service}.client"),
-        Status::Fail,
-        e.to_string(),
-        "fix the configuration (soc config check)",
-    );
-}
-
-async fn misp(
+pub(super) async fn misp(
     config: &SocConfig,
     options: &DoctorOptions,
     secrets: Option<&Secrets>,
@@ -365,7 +180,7 @@ async fn misp(
     }
 }
 
-async fn cortex(
+pub(super) async fn cortex(
     config: &SocConfig,
     options: &DoctorOptions,
     secrets: Option<&Secrets>,
@@ -486,7 +301,7 @@ async fn cortex(
     }
 }
 
-async fn thehive(config: &SocConfig, secrets: Option<&Secrets>, d: &mut Diagnosis) {
+pub(super) async fn thehive(config: &SocConfig, secrets: Option<&Secrets>, d: &mut Diagnosis) {
     let Some(cfg) = &config.thehive else { return };
     let admin = match clients::thehive_admin(config) {
         Ok(Some(c)) => c,
@@ -587,7 +402,7 @@ fn connector(
     }
 }
 
-async fn elasticsearch(config: &SocConfig, d: &mut Diagnosis) {
+pub(super) async fn elasticsearch(config: &SocConfig, d: &mut Diagnosis) {
     let es = match clients::elasticsearch(config) {
         Ok(Some(c)) => c,
         Ok(None) => return,
@@ -670,7 +485,7 @@ async fn elasticsearch(config: &SocConfig, d: &mut Diagnosis) {
     }
 }
 
-async fn s3(
+pub(super) async fn s3(
     config: &SocConfig,
     options: &DoctorOptions,
     secrets: Option<&Secrets>,
@@ -768,141 +583,6 @@ async fn s3(
                 format!("{who} cannot write: {e}"),
                 "run `soc setup` (it attaches the bucket's policy to its user)",
             ),
-        }
-    }
-}
-
-fn host(options: &DoctorOptions, d: &mut Diagnosis) {
-    match std::fs::read_to_string("/proc/sys/vm/max_map_count") {
-        Ok(v) => match v.trim().parse::<u64>() {
-            Ok(n) if n >= 262_144 => d.push("host.vm-max-map-count", Status::Pass, format!("vm.max_map_count = {n}"), ""),
-            Ok(n) => d.push(
-                "host.vm-max-map-count",
-                Status::Fail,
-                format!("vm.max_map_count = {n}: Elasticsearch refuses to start below 262144"),
-                "sysctl -w vm.max_map_count=262144, and add it to /etc/sysctl.d/99-elasticsearch.conf",
-            ),
-            Err(_) => d.push("host.vm-max-map-count", Status::Warn, format!("unreadable value {v:?}"), ""),
-        },
-        Err(e) => d.push("host.vm-max-map-count", Status::Skip, format!("not a Linux host? {e}"), ""),
-    }
-    let listeners = listening_ports();
-    if listeners.contains(&443) {
-        d.push(
-            "host.port-443",
-            Status::Warn,
-            "something already listens on 443 (Wazuh's dashboard and MISP both want it)",
-            "publish MISP on another port (8443) or put both behind one reverse proxy",
-        );
-    } else {
-        d.push("host.port-443", Status::Pass, "443 is free", "");
-    }
-    if let Some(dir) = &options.misp_volume {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt as _;
-            match std::fs::metadata(dir) {
-                Ok(m) if m.uid() == 33 && m.gid() == 33 => d.push(
-                    "host.misp-volume-owner",
-                    Status::Pass,
-                    format!("{} is 33:33", dir.display()),
-                    "",
-                ),
-                Ok(m) => d.push(
-                    "host.misp-volume-owner",
-                    Status::Fail,
-                    format!(
-                        "{} is {}:{}; MISP runs as www-data (33:33) and cannot write it",
-                        dir.display(),
-                        m.uid(),
-                        m.gid()
-                    ),
-                    format!("chown -R 33:33 {}", dir.display()),
-                ),
-                Err(e) => d.push(
-                    "host.misp-volume-owner",
-                    Status::Fail,
-                    format!("{}: {e}", dir.display()),
-                    "create the directory, owned by 33:33",
-                ),
-            }
-        }
-    }
-}
-
-/// Local TCP ports in LISTEN state, from `/proc/net/tcp{,6}`.
-fn listening_ports() -> Vec<u16> {
-    let mut ports = Vec::new();
-    for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let Ok(text) = std::fs::read_to_string(file) else {
-            continue;
-        };
-        for line in text.lines().skip(1) {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            if cols.get(3) != Some(&"0A") {
-                continue;
-            }
-            if let Some(port) = cols
-                .get(1)
-                .and_then(|a| a.rsplit(':').next())
-                .and_then(|p| u16::from_str_radix(p, 16).ok())
-            {
-                ports.push(port);
-            }
-        }
-    }
-    ports
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Debug)]
-    struct Chain(&'static str, Option<Box<Chain>>);
-    impl std::fmt::Display for Chain {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str(self.0)
-        }
-    }
-    impl StdError for Chain {
-        fn source(&self) -> Option<&(dyn StdError + 'static)> {
-            self.1.as_deref().map(|c| c as &(dyn StdError + 'static))
-        }
-    }
-
-    #[test]
-    fn failures_are_classified_with_their_fix() {
-        let tls = Chain(
-            "transport error: GET https://misp.soc.example/users/view/me",
-            Some(Box::new(Chain(
-                "invalid peer certificate: UnknownIssuer",
-                None,
-            ))),
-        );
-        let (id, fix) = classify("misp", &tls);
-        assert_eq!(id, "misp.tls");
-        assert!(
-            fix.contains("defaults.ca_file") && fix.contains("do not turn verification off"),
-            "{fix}"
-        );
-        let (id, _) = classify(
-            "thehive",
-            &Chain("unauthorized: 401 Authentication failure", None),
-        );
-        assert_eq!(id, "thehive.auth");
-        let (id, _) = classify(
-            "cortex",
-            &Chain("transport error: connection refused", None),
-        );
-        assert_eq!(id, "cortex.reachable");
-    }
-
-    #[test]
-    fn listening_ports_parse_proc_net_tcp() {
-        // Whatever this machine listens on, the parser must not panic and ports are real.
-        for p in listening_ports() {
-            assert!(p > 0);
         }
     }
 }
