@@ -69,7 +69,11 @@ enum Command {
     },
     /// Webhooks: `POST /alerts` (HMAC-signed) creates TheHive alerts, `POST /hooks/thehive`
     /// queues enrichment, `/healthz`, `/metrics`; runs until Ctrl-C or SIGTERM.
-    Serve,
+    Serve {
+        /// Enrich the alerts TheHive's notifications queue, as they arrive (needs `[enrich]`).
+        #[arg(long)]
+        enrich: bool,
+    },
     /// Enriches TheHive alerts: indicators looked up once each in MISP, Cortex and
     /// Elasticsearch, a threat score and report, a case above the threshold, then the alert
     /// tagged `enriched`. Exit 1 when an alert failed (it is taken again next time).
@@ -320,12 +324,38 @@ async fn run(cli: Cli) -> ExitCode {
             .await;
             ExitCode::SUCCESS
         }
-        Command::Serve => {
+        Command::Serve { enrich } => {
             let listener = match soc_tools::serve::bind(&config).await {
                 Ok(l) => l,
                 Err(e) => return fail(cli.json, &e.to_string(), 2),
             };
-            match soc_tools::serve::serve(&config, listener, soc_tools::serve::shutdown_signal())
+            let server = match soc_tools::serve::Server::from_config(&config) {
+                Ok(s) => s,
+                Err(e) => return fail(cli.json, &e.to_string(), 2),
+            };
+            if enrich {
+                let enricher = match soc_tools::enrich::Enricher::new(&config) {
+                    Ok(e) => e,
+                    Err(e) => return fail(cli.json, &e.to_string(), 2),
+                };
+                let hook = server.clone();
+                tokio::spawn(async move {
+                    let forever = std::future::pending::<()>();
+                    enricher
+                        .follow_hook(&hook, forever, |pass| match pass {
+                            Ok(s) => tracing::info!(
+                                alerts = s.alerts,
+                                enriched = s.enriched,
+                                failed = s.failed,
+                                "enrichment pass"
+                            ),
+                            Err(e) => tracing::warn!(error = %e, "enrichment pass failed"),
+                        })
+                        .await;
+                });
+            }
+            match server
+                .run(listener, soc_tools::serve::shutdown_signal())
                 .await
             {
                 Ok(()) => ExitCode::SUCCESS,

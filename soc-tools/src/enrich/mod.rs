@@ -268,6 +268,26 @@ impl Enricher {
         }
     }
 
+    /// Enriches as TheHive notifies: each time `soc serve`'s hook queues alerts, the queue is
+    /// drained and one pass runs (it takes every alert not yet enriched, the queued ones
+    /// included). Runs until `stop` resolves.
+    pub async fn follow_hook(
+        &self,
+        server: &crate::serve::Server,
+        stop: impl std::future::Future<Output = ()>,
+        mut on_pass: impl FnMut(Result<Summary, EnrichError>),
+    ) {
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = server.next_alert() => {}
+                _ = &mut stop => return,
+            }
+            while server.try_next_alert().is_some() {}
+            on_pass(self.run_once(|_| {}).await);
+        }
+    }
+
     /// One pass over the selected alerts; `on_result` sees each alert as it finishes.
     pub async fn run_once(
         &self,

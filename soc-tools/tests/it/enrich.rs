@@ -307,3 +307,55 @@ async fn interrupted_and_faulty_runs_finish_every_alert_exactly_once() {
         .expect("comments");
     assert_eq!(comments.len(), 1, "one report comment");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thehive_notification_triggers_a_pass() {
+    let (stack, config) = enriched_stack("enrich-hook").await;
+    let server = soc_tools::serve::Server::from_config(&config).expect("server");
+    let enricher = Enricher::new(&config).expect("enricher");
+    let (passes_tx, mut passes) = tokio::sync::mpsc::unbounded_channel();
+    let (stop_tx, stop) = tokio::sync::oneshot::channel::<()>();
+    let hook = server.clone();
+    let task = tokio::spawn(async move {
+        enricher
+            .follow_hook(
+                &hook,
+                async {
+                    let _ = stop.await;
+                },
+                move |pass| {
+                    let _ = passes_tx.send(
+                        pass.map(|s| (s.alerts, s.enriched))
+                            .map_err(|e| e.to_string()),
+                    );
+                },
+            )
+            .await;
+    });
+    // Nothing happens until TheHive says something.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(passes.try_recv().is_err(), "no pass without a notification");
+    let key = soc_tools::secrets::Secrets::open(&config.secrets_file)
+        .expect("s")
+        .get("thehive", "svc-soc@soc.local")
+        .expect("key");
+    let hive = soc_tools::clients::thehive_with_key(&config, key, Some("soc")).expect("client");
+    let alert = hive
+        .alerts()
+        .find(&Search::new().filter(Filter::eq("sourceRef", "w-1")))
+        .await
+        .expect("alert");
+    server.queue().push(alert[0].meta.id.clone());
+    let pass = tokio::time::timeout(std::time::Duration::from_secs(30), passes.recv())
+        .await
+        .expect("a pass within 30 s")
+        .expect("a result");
+    assert_eq!(
+        pass,
+        Ok((3, 3)),
+        "the pass takes every alert not yet enriched"
+    );
+    let _ = stop_tx.send(());
+    task.await.expect("stops");
+    drop(stack);
+}
