@@ -9,6 +9,7 @@
 mod bench;
 mod ci;
 mod demo;
+mod deploy;
 mod report;
 mod services;
 
@@ -21,8 +22,9 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("lab") => lab(&args[1..]).map_err(Into::into),
         Some("demo") => demo::run(&args[1..]),
+        Some("deploy") => deploy::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci                      format check, clippy -D warnings, tests, docs -D warnings\n  bench [NAME] [--quick]  benchmarks beside their peers\n  demo [--keep]           the main job on the embedded lab (no Docker needed)\n  lab [OPTIONS]           the five stand-ins on loopback until Ctrl-C (--help for options)");
+            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci                      format check, clippy -D warnings, tests, docs -D warnings\n  bench [NAME] [--quick]  benchmarks beside their peers\n  demo [--keep]           the main job on the embedded lab (no Docker needed)\n  deploy render|preflight|up [--out DIR] [--settings FILE]\n                          the seed stack as a compose bundle (deploy/)\n  lab [OPTIONS]           the five stand-ins on loopback until Ctrl-C (--help for options)");
             return ExitCode::from(2);
         }
     };
