@@ -14,7 +14,7 @@
 //! assert!(found.iter().any(|i| i.kind == Kind::Ip && i.value == "10.0.0.5" && !i.public));
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -238,6 +238,42 @@ pub fn has_public_suffix(name: &str) -> bool {
     }
 }
 
+/// Spans taken by longer indicators (a URL holds a domain, an email holds one), asked "does one
+/// of you cover this span?" in logarithmic time: sorted by start, with the furthest end reached
+/// so far. Adding marks it unsorted; the next question sorts it again, so callers add a whole
+/// pass's spans before asking.
+#[derive(Default)]
+struct Claims {
+    spans: Vec<Range<usize>>,
+    furthest: Vec<usize>,
+    sorted: bool,
+}
+
+impl Claims {
+    fn add(&mut self, span: Range<usize>) {
+        self.spans.push(span);
+        self.sorted = false;
+    }
+
+    fn covers(&mut self, s: &Range<usize>) -> bool {
+        if !self.sorted {
+            self.spans.sort_by_key(|c| c.start);
+            let mut far = 0;
+            self.furthest = self
+                .spans
+                .iter()
+                .map(|c| {
+                    far = far.max(c.end);
+                    far
+                })
+                .collect();
+            self.sorted = true;
+        }
+        let before = self.spans.partition_point(|c| c.start <= s.start);
+        before > 0 && self.furthest[before - 1] >= s.end
+    }
+}
+
 /// Every distinct indicator in `text`, in the order first found.
 pub fn extract(text: &str) -> Vec<Indicator> {
     let Some(p) = patterns() else {
@@ -247,7 +283,8 @@ pub fn extract(text: &str) -> Vec<Indicator> {
     let t = r.text.as_str();
     let mut found: BTreeMap<(Kind, String), (usize, Indicator)> = BTreeMap::new();
     // Spans already claimed by a longer indicator (a URL holds a domain, an email holds one).
-    let mut claimed: Vec<Range<usize>> = Vec::new();
+    let mut claimed = Claims::default();
+    let mut seen: HashSet<(usize, usize)> = HashSet::new();
     let mut order = 0usize;
     let mut add = |kind: Kind,
                    value: String,
@@ -267,12 +304,9 @@ pub fn extract(text: &str) -> Vec<Indicator> {
                 },
             )
         });
-        if !entry.1.positions.contains(&pos) {
+        if seen.insert((entry.0, pos.start)) {
             entry.1.positions.push(pos);
         }
-    };
-    let inside = |claimed: &[Range<usize>], s: &Range<usize>| {
-        claimed.iter().any(|c| c.start <= s.start && s.end <= c.end)
     };
 
     for m in p.url.find_iter(t) {
@@ -305,11 +339,12 @@ pub fn extract(text: &str) -> Vec<Indicator> {
                 }
             }
         }
-        claimed.push(span);
+        claimed.add(span);
     }
+    let mut pending = Vec::new();
     for m in p.email.find_iter(t) {
         let span = m.range();
-        if inside(&claimed, &span) {
+        if claimed.covers(&span) {
             continue;
         }
         if let Some((_, domain)) = m.as_str().rsplit_once('@') {
@@ -324,7 +359,10 @@ pub fn extract(text: &str) -> Vec<Indicator> {
             span.clone(),
             &mut found,
         );
-        claimed.push(span);
+        pending.push(span);
+    }
+    for span in pending {
+        claimed.add(span);
     }
     for m in p.registry.find_iter(t) {
         let key = m.as_str().trim_end_matches(['.', ',', ';', ')']);
@@ -336,7 +374,7 @@ pub fn extract(text: &str) -> Vec<Indicator> {
             span.clone(),
             &mut found,
         );
-        claimed.push(span);
+        claimed.add(span);
     }
     for m in p.ipv4.find_iter(t) {
         let span = m.range();
@@ -356,7 +394,7 @@ pub fn extract(text: &str) -> Vec<Indicator> {
                 span.clone(),
                 &mut found,
             );
-            claimed.push(span);
+            claimed.add(span);
         }
     }
     for c in p.ipv6.captures_iter(t) {
@@ -371,7 +409,7 @@ pub fn extract(text: &str) -> Vec<Indicator> {
                 span.clone(),
                 &mut found,
             );
-            claimed.push(span);
+            claimed.add(span);
         }
     }
     for m in p.hash.find_iter(t) {
@@ -383,7 +421,7 @@ pub fn extract(text: &str) -> Vec<Indicator> {
             _ => continue,
         };
         let span = m.range();
-        if inside(&claimed, &span) {
+        if claimed.covers(&span) {
             continue;
         }
         add(
@@ -403,9 +441,10 @@ pub fn extract(text: &str) -> Vec<Indicator> {
             &mut found,
         );
     }
+    let mut pending = Vec::new();
     for m in p.file.find_iter(t) {
         let span = m.range();
-        if inside(&claimed, &span) {
+        if claimed.covers(&span) {
             continue;
         }
         add(
@@ -415,11 +454,14 @@ pub fn extract(text: &str) -> Vec<Indicator> {
             span.clone(),
             &mut found,
         );
-        claimed.push(span);
+        pending.push(span);
+    }
+    for span in pending {
+        claimed.add(span);
     }
     for m in p.domain.find_iter(t) {
         let span = m.range();
-        if inside(&claimed, &span) || !m.as_str().contains('.') {
+        if claimed.covers(&span) || !m.as_str().contains('.') {
             continue;
         }
         let name = m.as_str().to_ascii_lowercase();

@@ -1,9 +1,19 @@
 //! `cargo xtask bench [NAME...] [--quick]`: each benchmark beside its peer, in one run.
 //!
 //! Benchmarks: `es-bulk` (es-ops' bulk helper beside elasticsearch-py's `streaming_bulk` and
-//! `parallel_bulk`, against the same local null responder) and `misp-search` (misp-client's
+//! `parallel_bulk`, against the same local null responder), `misp-search` (misp-client's
 //! streamed restSearch beside PyMISP's `search` on the same generated body: time and peak
-//! memory). The Python peers are installed in
+//! memory), `thehive-create-alert` and `misp-get-event` (per-call overhead), `extract`
+//! (soc-tools' indicator extractor beside PyPI's `iocextract` and `ioc-finder` on the same
+//! generated corpus, in MB/s), `enrich` (`soc enrich` on the embedded lab with 20 ms of latency
+//! per call, beside the same work done sequentially in the Shuffle workflow's order and beside
+//! the critical-path bound) and `soc-setup` (`soc setup` on a fresh lab, then again: no peer).
+//!
+//! Full sizes are chosen so the three soc-tools benchmarks take under ten minutes together on
+//! two cores: `extract` on a 10 MB corpus (the peers manage 0.2 to 0.9 MB/s: 50 MB would take
+//! over five minutes a round) and `enrich` on 150 alerts (the sequential side needs about 0.7 s
+//! an alert: 500 alerts would take six minutes a round). `--quick`: 5 MB, 50 alerts, one round.
+//! The Python peers are installed in
 //! a virtual environment under the target directory. Raw results go to `bench/results/`; the
 //! page `bench/RESULTS.md` and its plots are written from them (`--report` rewrites them alone).
 
@@ -17,6 +27,8 @@ const PEERS: &[&str] = &[
     "elasticsearch==9.5.1",
     "pymisp==2.5.34.4",
     "thehive4py==2.1.0",
+    "iocextract==1.16.1",
+    "ioc-finder==9.4.1",
 ];
 
 /// Every benchmark, in the order a bare `cargo xtask bench` runs them.
@@ -25,6 +37,9 @@ pub(crate) const ALL: &[&str] = &[
     "misp-search",
     "thehive-create-alert",
     "misp-get-event",
+    "extract",
+    "enrich",
+    "soc-setup",
 ];
 
 pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
@@ -93,6 +108,34 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
                 cmd!(
                     sh,
                     "cargo bench --locked -p {package} --bench overhead -- --requests {requests} --rounds {rounds} --python {python} --peer {peer} --out {out}"
+                )
+                .run()?;
+            }
+            "extract" => {
+                let (mb, rounds) = if quick { ("5", "1") } else { ("10", "3") };
+                let peer = root.join("bench/peers/ioc_extract.py");
+                let out = root.join("bench/results/extract.json");
+                cmd!(
+                    sh,
+                    "cargo bench --locked -p soc-tools --bench extract -- --mb {mb} --rounds {rounds} --python {python} --peer {peer} --out {out}"
+                )
+                .run()?;
+            }
+            "enrich" => {
+                let (alerts, rounds) = if quick { ("50", "1") } else { ("150", "3") };
+                let out = root.join("bench/results/enrich.json");
+                cmd!(
+                    sh,
+                    "cargo bench --locked -p soc-tools --bench enrich -- --alerts {alerts} --rounds {rounds} --out {out}"
+                )
+                .run()?;
+            }
+            "soc-setup" => {
+                let rounds = if quick { "1" } else { "5" };
+                let out = root.join("bench/results/soc-setup.json");
+                cmd!(
+                    sh,
+                    "cargo bench --locked -p soc-tools --bench setup -- --rounds {rounds} --out {out}"
                 )
                 .run()?;
             }
