@@ -514,11 +514,24 @@ fn push(m: &mut serde_json::Map<String, serde_json::Value>, key: &str, (wall, cp
     }
 }
 
-/// `n` variants of a JSON document, each with one value somewhere replaced by a value of
-/// another type (null, a boolean, a number, a string, an empty array or object, or a huge
-/// number): the robustness sweep of model decoders, which must answer an error, never panic.
+/// How many times longer the robustness sweeps run: `SOC_SWEEP_SCALE` (1 in `cargo xtask ci`,
+/// larger in `cargo xtask bench`'s long sweep).
+#[must_use]
+pub fn sweep_scale() -> usize {
+    std::env::var("SOC_SWEEP_SCALE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(1)
+}
+
+/// `n` variants (times [`sweep_scale`]) of a JSON document, each with one value somewhere
+/// replaced by a value of another type (null, a boolean, a number, a string, an empty array or
+/// object, or a huge number): the robustness sweep of model decoders, which must answer an
+/// error, never panic.
 #[must_use]
 pub fn mutations(doc: &serde_json::Value, seed: u64, n: usize) -> Vec<serde_json::Value> {
+    let n = n.saturating_mul(sweep_scale());
     use serde_json::{json, Value};
     fn paths(v: &Value, here: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
         out.push(here.clone());

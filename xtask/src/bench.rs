@@ -16,6 +16,9 @@
 //! The Python peers are installed in
 //! a virtual environment under the target directory. Raw results go to `bench/results/`; the
 //! page `bench/RESULTS.md` and its plots are written from them (`--report` rewrites them alone).
+//! A full run (no names, no `--quick`; or `--sweep`) ends with the robustness sweep at long
+//! settings: the decoder, `soc.toml`, Wazuh-alert and extractor sweeps 25 times longer than in
+//! `cargo xtask ci`.
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
@@ -55,7 +58,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         .map(String::as_str)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    if names.is_empty() {
+    let everything = names.is_empty();
+    if everything {
         names = ALL.to_vec();
     }
     let sh = Shell::new()?;
@@ -145,6 +149,21 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
                 )
             }
         }
+    }
+    if (everything && !quick) || args.iter().any(|a| a == "--sweep") {
+        // The robustness sweep with long settings: every decoder, config and extractor sweep
+        // run 25 times longer than in `cargo xtask ci`, optimised.
+        let started = std::time::Instant::now();
+        let _scale = sh.push_env("SOC_SWEEP_SCALE", "25");
+        cmd!(
+            sh,
+            "cargo test --release --locked --workspace -- survive_values mutated mangled arbitrary_bytes"
+        )
+        .run()?;
+        eprintln!(
+            "robustness sweep (scale 25): passed in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     crate::report::write(root)
 }

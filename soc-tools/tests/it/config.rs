@@ -133,7 +133,7 @@ fn mangled_files_give_errors_never_panics() {
         seed
     };
     let mut errors = 0;
-    for _ in 0..3000 {
+    for _ in 0..3000 * soc_testkit::sweep_scale() {
         let at = (next() % bytes.len() as u64) as usize;
         let mut v = bytes.to_vec();
         match next() % 6 {
