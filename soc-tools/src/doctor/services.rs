@@ -40,27 +40,15 @@ pub(super) async fn misp(
             .map(|u| u.email.as_str())
             .chain([cfg.thehive_user.as_str()])
         {
-            let id = format!("misp.key.{u}");
-            match secrets.get("misp", u) {
-                None => d.push(
-                    id,
-                    Status::Fail,
-                    "no key in the secrets file",
-                    "run `soc setup`",
-                ),
-                Some(k) => match clients::misp_with_key(config, k) {
-                    Ok(c) => match c.users().me().await {
-                        Ok(_) => d.push(id, Status::Pass, "the stored key works", ""),
-                        Err(e) => d.push(
-                            id,
-                            Status::Fail,
-                            format!("the stored key is refused: {e}"),
-                            "run `soc setup` (it issues a new key)",
-                        ),
-                    },
-                    Err(e) => client_error(d, "misp", &e),
-                },
-            }
+            let probe = secrets.get("misp", u).map(|k| async {
+                let c = clients::misp_with_key(config, k).map_err(|e| e.to_string())?;
+                c.users().me().await.map(|_| ()).map_err(|e| e.to_string())
+            });
+            let answer = match probe {
+                Some(p) => Some(p.await),
+                None => None,
+            };
+            stored_key(d, format!("misp.key.{u}"), answer);
         }
     }
 
@@ -322,27 +310,20 @@ pub(super) async fn thehive(config: &SocConfig, secrets: Option<&Secrets>, d: &m
     }
     if let Some(secrets) = secrets {
         for u in cfg.users.iter().filter(|u| u.api_key) {
-            let id = format!("thehive.key.{}", u.login);
-            match secrets.get("thehive", &u.login) {
-                None => d.push(
-                    id,
-                    Status::Fail,
-                    "no key in the secrets file",
-                    "run `soc setup`",
-                ),
-                Some(k) => match clients::thehive_with_key(config, k, Some(&cfg.organisation)) {
-                    Ok(c) => match c.users().current().await {
-                        Ok(_) => d.push(id, Status::Pass, "the stored key works", ""),
-                        Err(e) => d.push(
-                            id,
-                            Status::Fail,
-                            format!("the stored key is refused: {e}"),
-                            "run `soc setup` (it issues a new key)",
-                        ),
-                    },
-                    Err(e) => client_error(d, "thehive", &e),
-                },
-            }
+            let probe = secrets.get("thehive", &u.login).map(|k| async {
+                let c = clients::thehive_with_key(config, k, Some(&cfg.organisation))
+                    .map_err(|e| e.to_string())?;
+                c.users()
+                    .current()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            });
+            let answer = match probe {
+                Some(p) => Some(p.await),
+                None => None,
+            };
+            stored_key(d, format!("thehive.key.{}", u.login), answer);
         }
     }
     let cortex = admin.cortex().config().await.map(|c| c.servers);
@@ -584,5 +565,25 @@ pub(super) async fn s3(
                 "run `soc setup` (it attaches the bucket's policy to its user)",
             ),
         }
+    }
+}
+
+/// The verdict on a key the secrets file holds: `None` when it holds none, else what the
+/// service said when the key was used.
+fn stored_key(d: &mut Diagnosis, id: String, answer: Option<Result<(), String>>) {
+    match answer {
+        None => d.push(
+            id,
+            Status::Fail,
+            "no key in the secrets file",
+            "run `soc setup`",
+        ),
+        Some(Ok(())) => d.push(id, Status::Pass, "the stored key works", ""),
+        Some(Err(e)) => d.push(
+            id,
+            Status::Fail,
+            format!("the stored key is refused: {e}"),
+            "run `soc setup` (it issues a new key)",
+        ),
     }
 }
