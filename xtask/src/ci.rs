@@ -1,6 +1,7 @@
 //! `cargo xtask ci`: the gate every change passes.
 
 use std::error::Error;
+use std::path::PathBuf;
 
 use xshell::{cmd, Shell};
 
@@ -62,10 +63,24 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     let _lab_python = lab_python
         .as_ref()
         .map(|p| sh.push_env("SOC_LAB_PYTHON", p));
+    // The published schemas the deploy bundle is validated against (deploy/tests/bundle.rs).
+    let schema_dir = crate::deploy::schema_dir(root)?;
+    let _schemas = sh.push_env("SOC_DEPLOY_SCHEMAS", &schema_dir);
     cmd!(sh, "cargo test --workspace --all-targets --locked").run()?;
     cmd!(sh, "cargo test --workspace --doc --locked").run()?;
     drop((_emulator_url, _modules_url, _store_env, _minio_env));
     drop((emulator, modules, store, minio));
+
+    step("deploy bundle: cargo xtask deploy --render-only on a fresh directory");
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let bundle = target.join("deploy-ci");
+    if bundle.exists() {
+        std::fs::remove_dir_all(&bundle)?;
+    }
+    let out = bundle.display().to_string();
+    crate::deploy::run(&["--render-only".into(), "--out".into(), out])?;
+    std::fs::remove_dir_all(&bundle)?;
 
     step("docs");
     let _doc_flags = sh.push_env("RUSTDOCFLAGS", "-D warnings");

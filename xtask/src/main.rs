@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(&args[1..]),
         Some("deploy") => deploy::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci                      format check, clippy -D warnings, tests, docs -D warnings\n  bench [NAME] [--quick]  benchmarks beside their peers\n  demo [--keep]           the main job on the embedded lab (no Docker needed)\n  deploy render|preflight|up [--out DIR] [--settings FILE]\n                          the seed stack as a compose bundle (deploy/)\n  lab [OPTIONS]           the five stand-ins on loopback until Ctrl-C (--help for options)");
+            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci                      format check, clippy -D warnings, tests, docs -D warnings\n  bench [NAME] [--quick]  benchmarks beside their peers\n  demo [--keep]           the main job on the embedded lab (no Docker needed)\n  deploy [--render-only] [--out DIR] [--settings FILE]\n                          the seed stack as a compose bundle (deploy/; --help for more)\n  lab [OPTIONS]           the five stand-ins on loopback until Ctrl-C (--help for options)");
             return ExitCode::from(2);
         }
     };

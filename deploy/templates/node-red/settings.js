@@ -1,4 +1,4 @@
-// Node-RED settings, rendered by `cargo xtask deploy render`. The editor and admin API require a
+// Node-RED settings, rendered by `cargo xtask deploy`. The editor and admin API require a
 // login: user "admin", password from NODE_RED_ADMIN_PASSWORD (the rendered .env).
 const crypto = require("crypto");
 

@@ -1,0 +1,275 @@
+//! `cargo xtask deploy`: the SOC stack as a rendered, validated Docker Compose bundle, and its
+//! life on a Docker host. Rendering and validation are the `soc-deploy` library; this module
+//! adds the host (preflight), the published schemas (downloaded once) and `docker compose`.
+//!
+//! - `deploy [--out DIR] [--settings FILE]`: preflight, render, validate, `docker compose up`,
+//!   health polling with per-service budgets, then `soc setup` against the fresh stack and a
+//!   table of URLs and where the credentials are.
+//! - `deploy --render-only [--out DIR] [--settings FILE]`: render and validate only (no Docker).
+//! - `deploy validate [--out DIR]`: validate an already rendered bundle.
+//! - `deploy preflight`, `status`, `logs SERVICE`, `down`.
+
+// The subcommands report on stdout.
+#![allow(clippy::print_stdout)]
+
+mod preflight;
+mod schemas;
+mod stack;
+
+use std::error::Error;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use soc_deploy::{Rendered, Settings};
+
+use preflight::{preflight, report};
+use stack::Compose;
+
+const USAGE: &str =
+    "usage: cargo xtask deploy [--render-only] [--out DIR] [--settings FILE]\n       \
+                     cargo xtask deploy preflight|validate|status|down [--out DIR]\n       \
+                     cargo xtask deploy logs SERVICE [--out DIR]\n\
+                     \n\
+                     DIR defaults to deploy/out; FILE to deploy/settings.toml when present\n\
+                     (deploy/settings.example.toml lists the settings). The Docker CLI is\n\
+                     `docker`, or SOC_DOCKER when set.";
+
+/// The directory holding the published schemas (downloaded on first use).
+pub(crate) fn schema_dir(root: &Path) -> Result<PathBuf, String> {
+    schemas::ensure(root)
+}
+
+/// The command line, parsed.
+struct Args {
+    command: String,
+    service: Option<String>,
+    render_only: bool,
+    out: PathBuf,
+    settings: Settings,
+}
+
+fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
+    let mut command = String::from("up");
+    let mut service = None;
+    let mut render_only = false;
+    let mut out = root.join("deploy/out");
+    let mut settings_path = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--render-only" => render_only = true,
+            "--out" => out = PathBuf::from(it.next().ok_or("--out needs a directory")?),
+            "--settings" => {
+                settings_path = Some(PathBuf::from(it.next().ok_or("--settings needs a file")?))
+            }
+            "-h" | "--help" => return Err(USAGE.into()),
+            "preflight" | "validate" | "status" | "down" if command == "up" => {
+                command = a.clone();
+            }
+            "logs" if command == "up" => {
+                command = a.clone();
+                service = Some(it.next().ok_or("logs needs a service name")?.clone());
+            }
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
+        }
+    }
+    if render_only && command != "up" {
+        return Err(format!("--render-only does not go with {command}").into());
+    }
+    let default = root.join("deploy/settings.toml");
+    let path = settings_path.or_else(|| default.exists().then_some(default));
+    let settings = match path {
+        None => Settings::default(),
+        Some(p) => {
+            let text = fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            Settings::parse(&text).map_err(|e| format!("{}: {e}", p.display()))?
+        }
+    };
+    Ok(Args {
+        command,
+        service,
+        render_only,
+        out,
+        settings,
+    })
+}
+
+/// `cargo xtask deploy ...`.
+pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("xtask has no parent directory")?;
+    let a = parse_args(args, root)?;
+    let docker = std::env::var("SOC_DOCKER").unwrap_or_else(|_| "docker".into());
+    let compose = || Compose::new(&docker, &a.out);
+    match a.command.as_str() {
+        "up" if a.render_only => {
+            let r = soc_deploy::render(&a.out, &a.settings)?;
+            print_rendered(&r);
+            validate(root, &r.out)
+        }
+        "up" => up(root, &a, &docker),
+        "validate" => validate(root, &a.out),
+        "preflight" => {
+            if report(&preflight(&a.settings, &a.out, &docker)) {
+                Ok(())
+            } else {
+                Err("preflight failed: fix the checks marked FAIL".into())
+            }
+        }
+        "status" => {
+            print!("{}", stack::status_table(&compose().ps()?));
+            Ok(())
+        }
+        "logs" => {
+            let service = a.service.as_deref().unwrap_or_default();
+            println!(
+                "{}",
+                compose().run(&["logs", "--no-color", "--tail", "200", service])?
+            );
+            Ok(())
+        }
+        "down" => {
+            // Volumes are kept: `down` stops the stack, it does not delete its data.
+            compose().run(&["down", "--remove-orphans"])?;
+            println!("stopped; the data volumes are kept");
+            Ok(())
+        }
+        _ => Err(USAGE.into()),
+    }
+}
+
+fn print_rendered(r: &Rendered) {
+    println!("rendered {}", r.out.display());
+    if r.generated.is_empty() {
+        println!("all secrets kept from the existing .env");
+    } else {
+        println!(
+            "generated {} secrets: {}",
+            r.generated.len(),
+            r.generated.join(", ")
+        );
+    }
+}
+
+/// Validates the bundle in `dir` against the published schemas and the semantic checks;
+/// prints what was checked and every finding.
+fn validate(root: &Path, dir: &Path) -> Result<(), Box<dyn Error>> {
+    let schemas = soc_deploy::Schemas::load(&schemas::ensure(root)?)?;
+    let result = soc_deploy::validate(dir, Some(&schemas))?;
+    for c in &result.checked {
+        println!("checked  {c}");
+    }
+    for f in &result.findings {
+        println!("FINDING  {f}");
+    }
+    if result.is_ok() {
+        println!("{}: valid ({} checks)", dir.display(), result.checked.len());
+        Ok(())
+    } else {
+        Err(format!("{}: {} findings", dir.display(), result.findings.len()).into())
+    }
+}
+
+/// Preflight, render, validate, start and wait, then `soc setup` and the table of endpoints.
+fn up(root: &Path, a: &Args, docker: &str) -> Result<(), Box<dyn Error>> {
+    if !report(&preflight(&a.settings, &a.out, docker)) {
+        return Err(
+            "preflight failed: fix the checks marked FAIL, then run `cargo xtask deploy` again"
+                .into(),
+        );
+    }
+    let r = soc_deploy::render(&a.out, &a.settings)?;
+    print_rendered(&r);
+    validate(root, &r.out)?;
+    let compose = Compose::new(docker, &r.out);
+    stack::start_and_wait(
+        &compose,
+        &stack::budget,
+        Duration::from_secs(10),
+        &mut |s| println!("{s}"),
+    )?;
+    println!("every service is healthy; configuring them with `soc setup`");
+    let config = r.out.join("soc.toml");
+    let status =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root)
+            .args([
+                "run",
+                "--quiet",
+                "--release",
+                "-p",
+                "soc-tools",
+                "--bin",
+                "soc",
+                "--",
+            ])
+            .arg("--config")
+            .arg(&config)
+            .arg("setup")
+            .status()
+            .map_err(|e| format!("cannot run soc setup: {e}"))?;
+    endpoints(&a.settings, &r.out)?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "soc setup did not finish cleanly; rerun it after fixing: cargo run -p soc-tools --bin soc -- --config {} setup",
+            config.display()
+        )
+        .into())
+    }
+}
+
+/// Where each service answers, and where its credentials are.
+fn endpoints(settings: &Settings, out: &Path) -> Result<(), Box<dyn Error>> {
+    let host = settings.get("stack.public_host");
+    let rows = [
+        (
+            "TheHive",
+            format!("http://{host}:{}", settings.port("thehive")?),
+            "admin@thehive.local, secrets/thehive_admin_password",
+        ),
+        (
+            "Cortex",
+            format!("http://{host}:{}", settings.port("cortex")?),
+            "secrets/cortex_admin_password",
+        ),
+        (
+            "MISP",
+            format!("https://{host}:{}", settings.port("misp_https")?),
+            "misp.admin_email, secrets/misp_admin_password, key secrets/misp_admin_key",
+        ),
+        (
+            "Kibana",
+            format!("http://{host}:{}", settings.port("kibana")?),
+            "elastic, secrets/elastic_password",
+        ),
+        (
+            "S3",
+            format!("http://{host}:{}", settings.port("s3")?),
+            "secrets/s3_root_access_key, secrets/s3_root_secret_key",
+        ),
+        (
+            "Node-RED",
+            format!("http://{host}:{}", settings.port("node_red")?),
+            "admin, secrets/node_red_admin_password",
+        ),
+        (
+            "Portainer",
+            format!("https://{host}:{}", settings.port("portainer")?),
+            "admin, secrets/portainer_admin_password",
+        ),
+    ];
+    println!(
+        "\n{:<10} {:<32} credentials (under {})",
+        "service",
+        "url",
+        out.display()
+    );
+    for (name, url, creds) in rows {
+        println!("{name:<10} {url:<32} {creds}");
+    }
+    Ok(())
+}
