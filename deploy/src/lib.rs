@@ -36,7 +36,7 @@ pub mod validate;
 
 use std::path::{Path, PathBuf};
 
-pub use render::{memory_budget, parse_env, render, Rendered};
+pub use render::{collect_issued_keys, memory_budget, parse_env, render, Rendered};
 pub use settings::{Settings, S3_BACKENDS};
 pub use validate::{validate, Finding, Report, Schemas};
 

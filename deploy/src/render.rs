@@ -365,6 +365,10 @@ pub fn render(out: &Path, settings: &Settings) -> Result<Rendered, Error> {
         ("S3_BACKEND".into(), backend.clone()),
         ("S3_INTERNAL_PORT".into(), s3_port.to_string()),
         ("S3_BUCKET".into(), settings.get("s3.bucket")),
+        (
+            "S3_SNAPSHOT_BUCKET".into(),
+            settings.get("s3.snapshot_bucket"),
+        ),
         ("S3_REGION".into(), settings.get("s3.region")),
         (
             "CORTEX_JOBS_DIR".into(),
@@ -444,6 +448,43 @@ pub fn render(out: &Path, settings: &Settings) -> Result<Rendered, Error> {
     }
     write_file(&out.join(".env"), &env, 0o600)?;
     Ok(Rendered { out, generated })
+}
+
+/// The ElastAlert2 service account `soc setup` creates in TheHive (rendered `soc.toml`).
+fn elastalert_login(settings: &Settings) -> String {
+    format!("svc-elastalert@{}", settings.get("stack.domain"))
+}
+
+/// Copies the keys `soc setup` issued (in `secrets/soc-secrets.toml`) that the bundle's own
+/// configurations need into their `secrets/` files: today ElastAlert2's TheHive key. Returns the
+/// variables whose file changed: render again to put them in place.
+pub fn collect_issued_keys(out: &Path, settings: &Settings) -> Result<Vec<&'static str>, Error> {
+    let path = out.join("secrets/soc-secrets.toml");
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(&path, "read", e)),
+    };
+    let table: toml::Table = toml::from_str(&text).map_err(|e| Error::Secret {
+        file: path.clone(),
+        var: "thehive".into(),
+        message: format!("not valid TOML: {e}"),
+    })?;
+    let mut changed = Vec::new();
+    let login = elastalert_login(settings);
+    if let Some(key) = table
+        .get("thehive")
+        .and_then(|t| t.get(&login))
+        .and_then(toml::Value::as_str)
+    {
+        let file = out.join(secret_file("ELASTALERT_THEHIVE_KEY"));
+        let current = fs::read_to_string(&file).unwrap_or_default();
+        if current.trim() != key {
+            write_file(&file, key, 0o600)?;
+            changed.push("ELASTALERT_THEHIVE_KEY");
+        }
+    }
+    Ok(changed)
 }
 
 /// Memory the enabled services may use, from the compose template's `mem_limit`s (bytes).
@@ -743,5 +784,36 @@ mod tests {
         let with_shuffle =
             memory_budget(&Settings::parse("[stack]\nprofiles = \"shuffle\"\n").unwrap());
         assert!(with_shuffle > budget);
+    }
+
+    #[test]
+    fn keys_issued_by_setup_reach_the_rules() {
+        let dir = TempDir::new();
+        let out = render_into(&dir, "rustfs");
+        let settings = Settings::default();
+        assert!(collect_issued_keys(&out, &settings).unwrap().is_empty());
+        fs::write(
+            out.join("secrets/soc-secrets.toml"),
+            "[thehive]\n\"svc-elastalert@soc.lab\" = \"IssuedKey123\"\n\"other@soc.lab\" = \"x\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            collect_issued_keys(&out, &settings).unwrap(),
+            ["ELASTALERT_THEHIVE_KEY"]
+        );
+        assert_eq!(mode(&out.join("secrets/elastalert_thehive_key")), 0o600);
+        assert!(
+            collect_issued_keys(&out, &settings).unwrap().is_empty(),
+            "idempotent"
+        );
+        render(&out, &settings).unwrap();
+        let rule =
+            fs::read_to_string(out.join("config/elastalert/rules/ssh-bruteforce.yaml")).unwrap();
+        assert!(rule.contains("hive_apikey: \"IssuedKey123\""), "{rule}");
+        fs::write(out.join("secrets/soc-secrets.toml"), "not toml [").unwrap();
+        let err = collect_issued_keys(&out, &settings)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("soc-secrets.toml"), "{err}");
     }
 }

@@ -37,6 +37,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("stack.profiles", ""),
     ("s3.backend", "rustfs"),
     ("s3.bucket", "thehive"),
+    ("s3.snapshot_bucket", "es-snapshots"),
     ("s3.region", "us-east-1"),
     ("misp.organisation", "SOC"),
     ("misp.admin_email", "admin@soc.lab"),

@@ -119,6 +119,10 @@ pub struct LabConfig {
     /// `POST /api/maintenance/migrate`) and no user exists, so the first user is created without
     /// a key. Otherwise Cortex starts bootstrapped with a superadmin key.
     pub cortex_fresh: bool,
+    /// Start TheHive as its image does: `admin@thehive.local` with the documented initial
+    /// password (`secret`) and no API key. Otherwise the administrator gets a generated password
+    /// and a key.
+    pub thehive_fresh: bool,
     /// Elasticsearch resolves wildcards in `DELETE /<index>` as 7.x did (8.x refuses them unless
     /// `action.destructive_requires_name` is false).
     pub es_7x_wildcards: bool,
@@ -135,6 +139,7 @@ impl Default for LabConfig {
             state_file: None,
             seed: 0x50c1ab,
             cortex_fresh: false,
+            thehive_fresh: false,
             es_7x_wildcards: false,
             malicious: Vec::new(),
         }

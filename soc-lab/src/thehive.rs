@@ -43,13 +43,15 @@ use self::entity::{
 };
 use self::task::{create_comment, create_log, create_observable, create_task, new_task};
 use self::user::{
-    create_org, create_user, current_user, delete_user, get_key, get_org, get_user, remove_key,
-    renew_key, set_password, update_user, user_json,
+    change_password, create_org, create_user, current_user, delete_user, get_key, get_org,
+    get_user, remove_key, renew_key, set_password, update_user, user_json,
 };
 use crate::{util, Backend, Built, LabConfig, LabError, Links, Service};
 
 /// The platform administrator every fresh TheHive has (its password is generated here).
 const ADMIN_LOGIN: &str = "admin@thehive.local";
+/// The administrator's password in TheHive's image until someone changes it.
+const INITIAL_PASSWORD: &str = "secret";
 /// The organisation holding the platform administrators; it cannot own alerts or cases.
 const ADMIN_ORG: &str = "admin";
 const VERSION: &str = "5.7.3-1";
@@ -312,7 +314,7 @@ fn severity_label(v: i64) -> &'static str {
 }
 
 pub(crate) fn build(
-    _config: &LabConfig,
+    config: &LabConfig,
     restored: Option<Value>,
     links: Links,
 ) -> Result<Built, LabError> {
@@ -321,7 +323,7 @@ pub(crate) fn build(
         None => State::default(),
     };
     if !state.accounts.contains_key(ADMIN_LOGIN) {
-        bootstrap(&mut state);
+        bootstrap(&mut state, config.thehive_fresh);
     }
     let admin = state.accounts.get(ADMIN_LOGIN).cloned().unwrap_or_default();
     let backend = Arc::new(TheHive {
@@ -339,8 +341,9 @@ pub(crate) fn build(
 }
 
 /// A fresh install: the `admin` organisation and its administrator, with a generated password
-/// and key instead of the well-known default.
-fn bootstrap(state: &mut State) {
+/// and key instead of the well-known default, or (`as_image`) the image's initial password and
+/// no key.
+fn bootstrap(state: &mut State, as_image: bool) {
     let now = util::now_ms();
     let org_id = state.new_id();
     let mut org = Map::new();
@@ -374,8 +377,12 @@ fn bootstrap(state: &mut State) {
         ADMIN_LOGIN.into(),
         Account {
             id: user_id,
-            password: Some(util::random_alnum(24)),
-            key: Some(util::random_alnum(32)),
+            password: Some(if as_image {
+                INITIAL_PASSWORD.to_owned()
+            } else {
+                util::random_alnum(24)
+            }),
+            key: (!as_image).then(|| util::random_alnum(32)),
             orgs: BTreeMap::from([(ADMIN_ORG.into(), "admin".into())]),
             default_org: ADMIN_ORG.into(),
             locked: false,
@@ -464,6 +471,7 @@ fn router(hive: Arc<TheHive>) -> Router {
         )
         .route("/user/{id}/force", delete(delete_user))
         .route("/user/{id}/password/set", post(set_password))
+        .route("/user/{id}/password/change", post(change_password))
         .route("/user/{id}/key", get(get_key).delete(remove_key))
         .route("/user/{id}/key/renew", post(renew_key))
         .route("/organisation", post(create_org))

@@ -8,7 +8,15 @@ pub fn resolve_all(config: &SocConfig) -> Result<Vec<&'static str>, ConfigError>
     let mut services = Vec::new();
     config.request_timeout()?;
     if let Some(t) = &config.thehive {
-        t.api_key.resolve(config, "thehive.api_key")?;
+        if let Some(p) = &t.bootstrap_password {
+            p.resolve(config, "thehive.bootstrap_password")?;
+        }
+        // With a bootstrap password, a missing key file is the fresh-install state `setup` fills.
+        let awaiting_bootstrap = t.bootstrap_password.is_some()
+            && t.api_key.file_path(config).is_some_and(|p| !p.exists());
+        if !awaiting_bootstrap {
+            t.api_key.resolve(config, "thehive.api_key")?;
+        }
         services.push("thehive");
     }
     if let Some(c) = &config.cortex {

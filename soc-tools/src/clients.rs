@@ -80,6 +80,28 @@ pub fn thehive_with_key(
     b.build().map_err(|e| err(&e))
 }
 
+/// TheHive with a login and password (for the first-run bootstrap of its administrator).
+pub fn thehive_basic(
+    config: &SocConfig,
+    login: &str,
+    password: secrecy::SecretString,
+) -> Result<thehive_client::TheHive, ClientError> {
+    let err = build_error("thehive");
+    let Some(c) = &config.thehive else {
+        return Err(ClientError::Build {
+            service: "thehive",
+            message: "not configured".into(),
+        });
+    };
+    with_defaults!(
+        thehive_client::TheHive::builder(c.url.as_str()).map_err(|e| err(&e))?,
+        config
+    )
+    .basic(login, password)
+    .build()
+    .map_err(|e| err(&e))
+}
+
 /// Cortex without credentials (for the first-run bootstrap), or `None` when not configured.
 pub fn cortex_anonymous(config: &SocConfig) -> Result<Option<cortex_client::Cortex>, ClientError> {
     let Some(c) = &config.cortex else {

@@ -22,4 +22,5 @@ pub mod report;
 pub mod secrets;
 pub mod serve;
 pub mod setup;
+pub mod smoke;
 pub mod wazuh;

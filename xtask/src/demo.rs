@@ -109,6 +109,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     expect(soc("setup again: nothing to do", &["setup"])?, 0)?;
     expect(
         soc(
+            "smoke test: one real round trip per service, as the SOC's own accounts",
+            &["smoke"],
+        )?,
+        0,
+    )?;
+    expect(
+        soc(
             "feeds fetched, MISP events to TheHive alerts",
             &["feed-sync"],
         )?,

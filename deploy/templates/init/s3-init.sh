@@ -31,11 +31,14 @@ if [ "${S3_BACKEND}" = "garage" ]; then
         -d '{"allow":{"createBucket":true}}' >/dev/null
 fi
 
-code=$(curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 "$sign" --user "$creds" -I "$s3/${S3_BUCKET}")
-case "$code" in
-    200) echo "s3-init: bucket ${S3_BUCKET} exists"; exit 0 ;;
-    404) ;;
-    *) echo "s3-init: HEAD $s3/${S3_BUCKET} answered $code" >&2; exit 1 ;;
-esac
-curl -fsS --aws-sigv4 "$sign" --user "$creds" -X PUT "$s3/${S3_BUCKET}" >/dev/null
-echo "s3-init: bucket ${S3_BUCKET} created"
+# TheHive's attachments, and the Elasticsearch snapshot repository of `cargo xtask deploy backup`.
+for bucket in "${S3_BUCKET}" "${S3_SNAPSHOT_BUCKET}"; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 "$sign" --user "$creds" -I "$s3/$bucket")
+    case "$code" in
+        200) echo "s3-init: bucket $bucket exists"; continue ;;
+        404) ;;
+        *) echo "s3-init: HEAD $s3/$bucket answered $code" >&2; exit 1 ;;
+    esac
+    curl -fsS --aws-sigv4 "$sign" --user "$creds" -X PUT "$s3/$bucket" >/dev/null
+    echo "s3-init: bucket $bucket created"
+done

@@ -19,6 +19,7 @@ options:
   --port-base PORT        thehive on PORT, cortex PORT+1, misp PORT+2, es PORT+3, s3 PORT+4
   --faults SERVICE=JSON   start a service with faults, e.g. misp='{\"error_rate\":0.1}'
   --fresh-cortex          start Cortex uninitialised (index to migrate, no user yet)
+  --fresh-thehive         start TheHive as its image does (admin@thehive.local, initial password, no key)
   --es-7x-wildcards       let DELETE /<pattern*> resolve wildcards as Elasticsearch 7 did
   --malicious LIST        comma-separated indicators the lab's analyzers call malicious
   --seed N                seed of the fault dice
@@ -121,6 +122,7 @@ fn parse(args: &[String]) -> Result<Option<(LabConfig, bool)>, String> {
             "-h" | "--help" => return Ok(None),
             "--json" => json = true,
             "--fresh-cortex" => config.cortex_fresh = true,
+            "--fresh-thehive" => config.thehive_fresh = true,
             "--es-7x-wildcards" => config.es_7x_wildcards = true,
             "--state" => config.state_file = Some(PathBuf::from(value("--state")?)),
             "--seed" => {

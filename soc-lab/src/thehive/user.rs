@@ -255,6 +255,39 @@ pub(super) async fn set_password(
     no_content()
 }
 
+/// One's own password: the current one must match (401 otherwise), and only the account itself
+/// may change it (403 for anyone else, administrators included: they use `password/set`).
+pub(super) async fn change_password(
+    AxState(hive): AxState<Arc<TheHive>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Res {
+    let ctx = hive.auth(&headers)?;
+    let input = parse_body(&body)?;
+    let current = required_str(&input, "currentPassword", "user")?.to_owned();
+    let password = required_str(&input, "password", "user")?.to_owned();
+    let mut state = util::lock(&hive.state);
+    let login = managed_user(&state, &ctx, &id)?;
+    if login != ctx.login {
+        return Err(HiveError::forbidden(format!(
+            "{} cannot change the password of {login}",
+            ctx.login
+        )));
+    }
+    match state.accounts.get_mut(&login) {
+        Some(a) if a.password.as_deref() == Some(current.as_str()) => {
+            a.password = Some(password);
+            no_content()
+        }
+        _ => Err(HiveError::new(
+            StatusCode::UNAUTHORIZED,
+            "AuthenticationError",
+            "Authentication failure",
+        )),
+    }
+}
+
 pub(super) async fn get_key(
     AxState(hive): AxState<Arc<TheHive>>,
     headers: HeaderMap,

@@ -47,6 +47,13 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// One real round trip per service with the accounts setup created (an alert, an analyzer
+    /// run, a MISP search, an S3 object, cluster health); exits 1 when one fails.
+    Smoke {
+        /// How long to wait for the Cortex report.
+        #[arg(long, default_value = "120s")]
+        deadline: String,
+    },
     /// Checks every configured service and diagnoses known failures; exits 1 when one fails.
     Doctor {
         /// Apply the fixes that can be applied through the services' APIs.
@@ -258,6 +265,28 @@ async fn run(cli: Cli) -> ExitCode {
                 Ok(r) => r,
                 Err(e) => return fail(cli.json, &e.to_string(), 2),
             };
+            let mut out = std::io::stdout().lock();
+            let written = if cli.json {
+                report.write_json(&mut out)
+            } else {
+                report.write_table(&mut out)
+            };
+            if let Err(e) = written {
+                return fail(cli.json, &format!("cannot write the report: {e}"), 2);
+            }
+            if report.failed() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Smoke { deadline } => {
+            let deadline = match soc_tools::config::parse_duration(&deadline) {
+                Ok(d) if !d.is_zero() => d,
+                Ok(_) => return fail(cli.json, "--deadline must be longer than zero", 2),
+                Err(e) => return fail(cli.json, &format!("--deadline: {e}"), 2),
+            };
+            let report = soc_tools::smoke::run(&config, deadline).await;
             let mut out = std::io::stdout().lock();
             let written = if cli.json {
                 report.write_json(&mut out)

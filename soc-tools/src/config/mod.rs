@@ -53,6 +53,15 @@ impl fmt::Debug for SecretRef {
 }
 
 impl SecretRef {
+    /// For `{ file = ... }`: the file's full path (relative paths are taken from the
+    /// configuration file's directory).
+    pub fn file_path(&self, config: &SocConfig) -> Option<PathBuf> {
+        match self {
+            SecretRef::File(path) => Some(config.relative(path)),
+            _ => None,
+        }
+    }
+
     /// Reads the secret. Errors name the key, and the variable or file that failed.
     pub fn resolve(&self, config: &SocConfig, key: &str) -> Result<SecretString, ConfigError> {
         match self {
@@ -163,6 +172,7 @@ pub struct SocConfig {
 /// Keys holding secrets: an override of one of these is taken as the secret's value.
 const SECRET_KEYS: &[&str] = &[
     "api_key",
+    "bootstrap_password",
     "password",
     "superadmin_password",
     "superadmin_key",
@@ -177,6 +187,7 @@ const OVERRIDABLE: &[(&str, &[&str])] = &[
         &[
             "url",
             "api_key",
+            "bootstrap_password",
             "organisation",
             "organisation_description",
             "cortex_name",
@@ -304,6 +315,11 @@ impl SocConfig {
                     t.api_key = secret;
                 }
             }
+            ("thehive", "bootstrap_password") => {
+                if let Some(t) = &mut self.thehive {
+                    t.bootstrap_password = Some(secret);
+                }
+            }
             ("cortex", "superadmin_password") => {
                 if let Some(c) = &mut self.cortex {
                     c.superadmin_password = secret;
@@ -403,6 +419,12 @@ impl SocConfig {
             }
         }
         if let Some(t) = &self.thehive {
+            if t.bootstrap_password.is_some() && !matches!(t.api_key, SecretRef::File(_)) {
+                return Err(self.error(
+                    "thehive.api_key",
+                    "with bootstrap_password, the key is written to a file: use { file = \"...\" }",
+                ));
+            }
             for (i, u) in t.users.iter().enumerate() {
                 if !matches!(u.profile.as_str(), "analyst" | "org-admin" | "read-only") {
                     return Err(self.error(

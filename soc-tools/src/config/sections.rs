@@ -56,6 +56,12 @@ pub struct TheHiveConfig {
     pub url: url::Url,
     /// The platform administrator's API key.
     pub api_key: SecretRef,
+    /// First start of a fresh TheHive: `soc setup` logs in as `admin@thehive.local` with the
+    /// image's initial password, replaces it with this one, issues the account an API key and
+    /// writes it to `api_key`'s file (which must then be a `{ file = ... }`). Later runs find the
+    /// key file and leave both alone.
+    #[serde(default)]
+    pub bootstrap_password: Option<SecretRef>,
     /// The organisation the SOC works in.
     pub organisation: String,
     /// Its description.

@@ -7,10 +7,25 @@ use thehive_client::model::{InputOrganisation, InputUser};
 
 use super::Run;
 use crate::clients;
+use crate::report::Outcome;
 
 const S: &str = "thehive";
 
+/// The administrator every TheHive image starts with, and its initial password (StrangeBee's
+/// documentation: change it at first login).
+const INITIAL_ADMIN: &str = "admin@thehive.local";
+const INITIAL_PASSWORD: &str = "secret";
+
 pub(super) async fn run(run: &mut Run<'_>) {
+    if run
+        .config
+        .thehive
+        .as_ref()
+        .is_some_and(|t| t.bootstrap_password.is_some())
+        && !bootstrap(run).await
+    {
+        return;
+    }
     let admin = match clients::thehive_admin(run.config) {
         Ok(Some(c)) => c,
         Ok(None) => return,
@@ -197,4 +212,127 @@ fn same_servers(
         && only.url == desired.url
         && only.auth.kind == desired.auth.kind
         && only.auth.key.as_ref().is_some_and(|k| k.expose_secret() == key.expose_secret()))
+}
+
+/// A fresh TheHive's administrator: the initial password replaced by `bootstrap_password`, an
+/// API key issued and written to `api_key`'s file (0600). Nothing to do once the file exists.
+/// An interrupted run (password changed, no key yet) resumes with the new password. False when
+/// the rest of TheHive's setup cannot go on.
+async fn bootstrap(run: &mut Run<'_>) -> bool {
+    let Some(cfg) = run.config.thehive.clone() else {
+        return false;
+    };
+    let (Some(key_file), Some(password)) = (
+        cfg.api_key.file_path(run.config),
+        cfg.bootstrap_password.as_ref(),
+    ) else {
+        return true;
+    };
+    if key_file.exists() {
+        run.unchanged(S, "admin-bootstrap", INITIAL_ADMIN);
+        return true;
+    }
+    let new = match password.resolve(run.config, "thehive.bootstrap_password") {
+        Ok(p) => p,
+        Err(e) => {
+            run.failed(S, "admin-bootstrap", INITIAL_ADMIN, e);
+            return false;
+        }
+    };
+    let login =
+        |password: SecretString| clients::thehive_basic(run.config, INITIAL_ADMIN, password);
+    let (with_new, with_initial) = match (
+        login(new.clone()),
+        login(SecretString::from(INITIAL_PASSWORD)),
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            run.failed(S, "admin-bootstrap", INITIAL_ADMIN, e);
+            return false;
+        }
+    };
+    let password_set = match with_new.users().current().await {
+        Ok(_) => true,
+        Err(e) if e.status() == Some(soc_http::StatusCode::UNAUTHORIZED) => false,
+        Err(e) => {
+            run.failed(S, "admin-bootstrap", INITIAL_ADMIN, e);
+            return false;
+        }
+    };
+    if run.dry_run {
+        let why = if password_set {
+            "issue the administrator's API key"
+        } else {
+            "replace the initial password, issue the administrator's API key"
+        };
+        run.report.push(
+            S,
+            "admin-bootstrap",
+            INITIAL_ADMIN,
+            Outcome::WouldChange,
+            why,
+        );
+        return false;
+    }
+    if !password_set {
+        let id = INITIAL_ADMIN.into();
+        let initial = SecretString::from(INITIAL_PASSWORD);
+        if let Err(e) = with_initial
+            .users()
+            .change_password(&id, &initial, &new)
+            .await
+        {
+            let why = if e.status() == Some(soc_http::StatusCode::UNAUTHORIZED) {
+                format!(
+                    "{INITIAL_ADMIN} accepts neither bootstrap_password nor the image's initial \
+                     password: put the administrator's key in {} by hand",
+                    key_file.display()
+                )
+            } else {
+                e.to_string()
+            };
+            run.failed(S, "admin-bootstrap", INITIAL_ADMIN, why);
+            return false;
+        }
+    }
+    let key = match with_new.users().renew_api_key(&INITIAL_ADMIN.into()).await {
+        Ok(k) => k,
+        Err(e) => {
+            run.failed(S, "admin-bootstrap", INITIAL_ADMIN, e);
+            return false;
+        }
+    };
+    if let Err(e) = write_private(&key_file, key.expose_secret()) {
+        run.failed(
+            S,
+            "admin-bootstrap",
+            INITIAL_ADMIN,
+            format!("cannot write {}: {e}", key_file.display()),
+        );
+        return false;
+    }
+    run.report.push(
+        S,
+        "admin-bootstrap",
+        INITIAL_ADMIN,
+        Outcome::Changed,
+        format!("password replaced, key in {}", key_file.display()),
+    );
+    true
+}
+
+/// Writes a secret to a new file readable by its owner only.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
 }

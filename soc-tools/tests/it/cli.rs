@@ -60,6 +60,13 @@ async fn setup_and_doctor_print_no_secret() {
 
     let doctor = soc(&["doctor", "--json"], &path).await;
     assert_eq!(doctor.status.code(), Some(0), "{}", text(&doctor));
+    let smoke = soc(&["smoke"], &path).await;
+    assert_eq!(smoke.status.code(), Some(0), "{}", text(&smoke));
+    assert!(
+        String::from_utf8_lossy(&smoke.stdout).contains("5 steps, 0 failed"),
+        "{}",
+        text(&smoke)
+    );
 
     // The other commands, for the audit below.
     {

@@ -7,5 +7,6 @@ mod enrich;
 mod feed_sync;
 mod serve;
 mod setup;
+mod smoke;
 mod support;
 mod wazuh;

@@ -136,3 +136,173 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value, at: &str) -> O
         _ => Some(at.to_owned()),
     }
 }
+
+/// A TheHive as its image starts (`admin@thehive.local`, initial password, no key): setup
+/// replaces the password, issues the key into `api_key`'s file and carries on; the next run
+/// finds the file; a run interrupted after the password change resumes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_bootstraps_a_fresh_thehive_administrator() {
+    use secrecy::SecretString;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    for interrupted in [false, true] {
+        let lab = soc_lab::Lab::start(soc_lab::LabConfig {
+            thehive_fresh: true,
+            ..Default::default()
+        })
+        .await
+        .expect("lab");
+        let hive = lab.endpoint(soc_lab::Service::TheHive);
+        assert!(hive.api_key().is_none(), "a fresh TheHive has no key");
+        let dir = support::temp_dir("bootstrap");
+        std::fs::create_dir_all(dir.join("secrets")).unwrap();
+        std::fs::write(
+            dir.join("secrets/admin_password"),
+            "Bootstrap-Password-42\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("soc.toml"),
+            format!(
+                "[secrets]\nfile = \"soc-secrets.toml\"\n[thehive]\nurl = \"{}\"\n\
+                 api_key = {{ file = \"secrets/admin_key\" }}\n\
+                 bootstrap_password = {{ file = \"secrets/admin_password\" }}\n\
+                 organisation = \"soc\"\n",
+                hive.url
+            ),
+        )
+        .unwrap();
+        let config = SocConfig::load(dir.join("soc.toml")).expect("config");
+        soc_tools::check::resolve_all(&config).expect("a missing key file awaits the bootstrap");
+
+        let basic = |password: &str| {
+            thehive_client::TheHive::builder(hive.url.as_str())
+                .unwrap()
+                .basic(
+                    "admin@thehive.local",
+                    SecretString::from(password.to_owned()),
+                )
+                .build()
+                .unwrap()
+        };
+        if interrupted {
+            let id = "admin@thehive.local".into();
+            basic("secret")
+                .users()
+                .change_password(
+                    &id,
+                    &SecretString::from("secret"),
+                    &SecretString::from("Bootstrap-Password-42"),
+                )
+                .await
+                .expect("password changed by an earlier, interrupted run");
+        }
+
+        let dry = setup::run(&config, SetupOptions { dry_run: true })
+            .await
+            .unwrap();
+        assert!(
+            !dir.join("secrets/admin_key").exists(),
+            "a dry run writes no key"
+        );
+        assert!(
+            dry.items.iter().any(|i| i.kind == "admin-bootstrap"),
+            "{dry:#?}"
+        );
+
+        let first = setup::run(&config, SetupOptions::default()).await.unwrap();
+        assert!(!first.failed(), "{first:#?}");
+        let item = first
+            .items
+            .iter()
+            .find(|i| i.kind == "admin-bootstrap")
+            .expect("bootstrap item");
+        assert_eq!(
+            item.outcome,
+            soc_tools::report::Outcome::Changed,
+            "{item:?}"
+        );
+        assert!(
+            first.items.iter().any(|i| i.kind == "organisation"),
+            "setup went on with the new key: {first:#?}"
+        );
+        let key_file = dir.join("secrets/admin_key");
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let key = std::fs::read_to_string(&key_file).unwrap();
+        let me = thehive_client::TheHive::builder(hive.url.as_str())
+            .unwrap()
+            .api_key(SecretString::from(key))
+            .build()
+            .unwrap()
+            .users()
+            .current()
+            .await
+            .expect("the written key works");
+        assert_eq!(me.login, "admin@thehive.local");
+        assert!(
+            basic("secret").users().current().await.is_err(),
+            "the initial password no longer opens the account"
+        );
+        basic("Bootstrap-Password-42")
+            .users()
+            .current()
+            .await
+            .expect("the bootstrap password does");
+
+        let second = setup::run(&config, SetupOptions::default()).await.unwrap();
+        assert!(!second.wrote(), "{second:#?}");
+        let item = second
+            .items
+            .iter()
+            .find(|i| i.kind == "admin-bootstrap")
+            .unwrap();
+        assert_eq!(item.outcome, soc_tools::report::Outcome::Unchanged);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// Neither the bootstrap password nor the image's initial one: a failed item naming the file to
+/// fill by hand, and nothing written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_with_unknown_passwords_fails_clearly() {
+    let lab = soc_lab::Lab::start(soc_lab::LabConfig::default())
+        .await
+        .expect("lab");
+    let hive = lab.endpoint(soc_lab::Service::TheHive);
+    let dir = support::temp_dir("bootstrap-fail");
+    std::fs::write(dir.join("admin_password"), "Not-The-Password-1\n").unwrap();
+    std::fs::write(
+        dir.join("soc.toml"),
+        format!(
+            "[thehive]\nurl = \"{}\"\napi_key = {{ file = \"admin_key\" }}\n\
+             bootstrap_password = {{ file = \"admin_password\" }}\norganisation = \"soc\"\n",
+            hive.url
+        ),
+    )
+    .unwrap();
+    let config = SocConfig::load(dir.join("soc.toml")).expect("config");
+    let report = setup::run(&config, SetupOptions::default()).await.unwrap();
+    assert!(report.failed());
+    let item = &report.items[0];
+    assert_eq!(item.kind, "admin-bootstrap");
+    assert!(item.detail.contains("by hand"), "{item:?}");
+    assert!(item.detail.contains("admin_key"), "{item:?}");
+    assert!(!dir.join("admin_key").exists());
+
+    // An inline env key with a bootstrap password is refused at load.
+    std::fs::write(
+        dir.join("soc.toml"),
+        format!(
+            "[thehive]\nurl = \"{}\"\napi_key = {{ env = \"X\" }}\n\
+             bootstrap_password = {{ file = \"admin_password\" }}\norganisation = \"soc\"\n",
+            hive.url
+        ),
+    )
+    .unwrap();
+    let err = SocConfig::load(dir.join("soc.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("thehive.api_key"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -3,15 +3,20 @@
 //! adds the host (preflight), the published schemas (downloaded once) and `docker compose`.
 //!
 //! - `deploy [--out DIR] [--settings FILE]`: preflight, render, validate, `docker compose up`,
-//!   health polling with per-service budgets, then `soc setup` against the fresh stack and a
-//!   table of URLs and where the credentials are.
+//!   health polling with per-service budgets, then `soc setup` against the fresh stack (which
+//!   also bootstraps TheHive's administrator), a render with the keys setup issued, `soc smoke`
+//!   (an alert, an analyzer run, a MISP search, an S3 round trip) and a table of URLs and where
+//!   the credentials are.
 //! - `deploy --render-only [--out DIR] [--settings FILE]`: render and validate only (no Docker).
 //! - `deploy validate [--out DIR]`: validate an already rendered bundle.
 //! - `deploy preflight`, `status`, `logs SERVICE`, `down`.
+//! - `deploy backup`: the bundle, MISP's database, an Elasticsearch snapshot to S3 and a
+//!   Cassandra snapshot, into `DIR/backups/<UTC time>/` with a manifest saying how to restore.
 
 // The subcommands report on stdout.
 #![allow(clippy::print_stdout)]
 
+mod backup;
 mod preflight;
 mod schemas;
 mod stack;
@@ -28,7 +33,7 @@ use stack::Compose;
 
 const USAGE: &str =
     "usage: cargo xtask deploy [--render-only] [--out DIR] [--settings FILE]\n       \
-                     cargo xtask deploy preflight|validate|status|down [--out DIR]\n       \
+                     cargo xtask deploy preflight|validate|status|down|backup [--out DIR]\n       \
                      cargo xtask deploy logs SERVICE [--out DIR]\n\
                      \n\
                      DIR defaults to deploy/out; FILE to deploy/settings.toml when present\n\
@@ -64,7 +69,7 @@ fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
                 settings_path = Some(PathBuf::from(it.next().ok_or("--settings needs a file")?))
             }
             "-h" | "--help" => return Err(USAGE.into()),
-            "preflight" | "validate" | "status" | "down" if command == "up" => {
+            "preflight" | "validate" | "status" | "down" | "backup" if command == "up" => {
                 command = a.clone();
             }
             "logs" if command == "up" => {
@@ -129,6 +134,24 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
                 compose().run(&["logs", "--no-color", "--tail", "200", service])?
             );
             Ok(())
+        }
+        "backup" => {
+            let stamp = utc_stamp()?;
+            let bucket = a.settings.get("s3.snapshot_bucket");
+            let (dest, parts) = backup::run(&compose(), &bucket, &stamp);
+            for p in &parts {
+                match &p.outcome {
+                    Ok(s) => println!("ok      {:<24} {s}", p.name),
+                    Err(e) => println!("FAILED  {:<24} {e}", p.name),
+                }
+            }
+            println!("{} (MANIFEST.md says how to restore)", dest.display());
+            let failed = parts.iter().filter(|p| p.outcome.is_err()).count();
+            if failed == 0 {
+                Ok(())
+            } else {
+                Err(format!("backup incomplete: {failed} parts failed").into())
+            }
         }
         "down" => {
             // Volumes are kept: `down` stops the stack, it does not delete its data.
@@ -210,9 +233,41 @@ fn up(root: &Path, a: &Args, docker: &str) -> Result<(), Box<dyn Error>> {
             .arg("setup")
             .status()
             .map_err(|e| format!("cannot run soc setup: {e}"))?;
-    endpoints(&a.settings, &r.out)?;
     if status.success() {
+        // Keys setup issued that the bundle's own configurations need (ElastAlert2's TheHive
+        // key): render again and restart the services reading them.
+        let issued = soc_deploy::collect_issued_keys(&r.out, &a.settings)?;
+        if !issued.is_empty() {
+            println!("issued by setup: {}; rendering again", issued.join(", "));
+            soc_deploy::render(&r.out, &a.settings)?;
+            validate(root, &r.out)?;
+            compose.run(&["up", "--detach", "--force-recreate", "elastalert"])?;
+        }
+    }
+    let smoke = status.success()
+        && std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root)
+            .args([
+                "run",
+                "--quiet",
+                "--release",
+                "-p",
+                "soc-tools",
+                "--bin",
+                "soc",
+                "--",
+            ])
+            .arg("--config")
+            .arg(&config)
+            .arg("smoke")
+            .status()
+            .map_err(|e| format!("cannot run soc smoke: {e}"))?
+            .success();
+    endpoints(&a.settings, &r.out)?;
+    if status.success() && smoke {
         Ok(())
+    } else if status.success() {
+        Err("the smoke test failed: see the steps marked FAIL above".into())
     } else {
         Err(format!(
             "soc setup did not finish cleanly; rerun it after fixing: cargo run -p soc-tools --bin soc -- --config {} setup",
@@ -272,4 +327,66 @@ fn endpoints(settings: &Settings, out: &Path) -> Result<(), Box<dyn Error>> {
         println!("{name:<10} {url:<32} {creds}");
     }
     Ok(())
+}
+
+/// The current UTC time as `YYYYMMDDTHHMMSSZ` (civil date from the Unix time, no time zone
+/// database needed).
+fn utc_stamp() -> Result<String, String> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| format!("the clock is before 1970: {e}"))?
+        .as_secs();
+    Ok(stamp_of(secs))
+}
+
+fn stamp_of(secs: u64) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_are_utc_civil_times() {
+        assert_eq!(stamp_of(0), "19700101T000000Z");
+        assert_eq!(stamp_of(951_782_400), "20000229T000000Z");
+        assert_eq!(stamp_of(1_795_568_523), "20261125T010203Z");
+    }
+
+    #[test]
+    fn arguments_are_parsed_and_checked() {
+        let root = Path::new("/repo");
+        let a = parse_args(&["logs".into(), "thehive".into()], root).unwrap();
+        assert_eq!(
+            (a.command.as_str(), a.service.as_deref()),
+            ("logs", Some("thehive"))
+        );
+        let a = parse_args(&["--render-only".into(), "--out".into(), "/x".into()], root).unwrap();
+        assert!(a.render_only && a.command == "up" && a.out == Path::new("/x"));
+        assert!(parse_args(&["backup".into(), "--render-only".into()], root).is_err());
+        assert!(parse_args(&["logs".into()], root).is_err());
+        assert!(parse_args(&["render".into()], root)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("unknown argument"));
+    }
 }

@@ -191,7 +191,7 @@ pub(crate) fn status_table(ps: &[Container]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::fs;
     use std::os::unix::fs::PermissionsExt;
@@ -199,12 +199,12 @@ mod tests {
 
     /// A recording `docker`: appends its arguments to `calls`, answers `ps` with `ps.N` for the
     /// Nth call (or `ps.last`), and `logs` with a line naming the service.
-    struct Stub {
-        dir: PathBuf,
+    pub(crate) struct Stub {
+        pub(crate) dir: PathBuf,
     }
 
     impl Stub {
-        fn new() -> Stub {
+        pub(crate) fn new() -> Stub {
             static N: AtomicU32 = AtomicU32::new(0);
             let dir = std::env::temp_dir().join(format!(
                 "xtask-docker-stub-{}-{}",
@@ -218,6 +218,10 @@ mod tests {
                 "#!/bin/sh\n\
                  echo \"$*\" >> '{d}/calls'\n\
                  case \"$*\" in\n\
+                 *' exec -T '*)\n\
+                   svc=$6\n\
+                   if [ -f '{d}/exec.fails.'$svc ]; then cat '{d}/exec.fails.'$svc >&2; exit 1; fi\n\
+                   [ -f '{d}/exec.'$svc ] && cat '{d}/exec.'$svc ;;\n\
                  *' ps '*)\n\
                    n=$(cat '{d}/n' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '{d}/n'\n\
                    f='{d}/ps.'$n; [ -f \"$f\" ] || f='{d}/ps.last'; cat \"$f\" ;;\n\
@@ -249,6 +253,26 @@ mod tests {
                 &self.dir.join("docker").display().to_string(),
                 Path::new("/srv/soc"),
             )
+        }
+
+        /// What `docker compose exec -T SERVICE ...` prints.
+        pub(crate) fn exec_answers(&self, service: &str, text: &str) {
+            fs::write(self.dir.join(format!("exec.{service}")), text).unwrap();
+        }
+
+        /// `docker compose exec -T SERVICE ...` fails with this on stderr.
+        pub(crate) fn exec_fails(&self, service: &str, text: &str) {
+            fs::write(self.dir.join(format!("exec.fails.{service}")), text).unwrap();
+        }
+
+        /// The recorded calls, without `compose --project-directory DIR`.
+        pub(crate) fn calls_for(&self, dir: &Path) -> Vec<String> {
+            let prefix = format!("compose --project-directory {} ", dir.display());
+            fs::read_to_string(self.dir.join("calls"))
+                .unwrap_or_default()
+                .lines()
+                .map(|l| l.trim_start_matches(prefix.as_str()).to_string())
+                .collect()
         }
 
         fn calls(&self) -> Vec<String> {
