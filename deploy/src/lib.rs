@@ -15,7 +15,10 @@
 //!   every service configuration parsed by the format it is written in (HOCON, YAML with
 //!   ElastAlert2's rule schema, TOML, shell).
 //!
-//! `cargo xtask deploy` drives both, and Docker.
+//! - [`render_k8s`] renders the same settings and secrets for a Kubernetes cluster (ECK,
+//!   k8ssandra-operator, Garage's and StrangeBee's charts), and [`validate::k8s`] checks it.
+//!
+//! `cargo xtask deploy` drives them, and Docker.
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -30,12 +33,14 @@
 //! # Ok::<(), soc_deploy::Error>(())
 //! ```
 
+pub mod k8s;
 mod render;
 mod settings;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use k8s::{render_k8s, RenderedK8s};
 pub use render::{collect_issued_keys, memory_budget, parse_env, render, Rendered};
 pub use settings::{Settings, S3_BACKENDS};
 pub use validate::{validate, Finding, Report, Schemas};

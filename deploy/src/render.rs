@@ -10,7 +10,7 @@ use crate::settings::{Settings, PORTS};
 use crate::Error;
 
 /// `deploy/versions.env`: every image tag of the bundle.
-const VERSIONS: &str = include_str!("../versions.env");
+pub(crate) const VERSIONS: &str = include_str!("../versions.env");
 /// The compose template; `{{S3_SERVICES}}` receives the chosen S3 backend's fragment.
 const COMPOSE: &str = include_str!("../templates/docker-compose.yml");
 
@@ -121,6 +121,9 @@ const SECRETS: &[(&str, Kind)] = &[
     ("THEHIVE_ADMIN_PASSWORD", Kind::Password(32)),
     ("CORTEX_SECRET", Kind::Alnum(64)),
     ("CORTEX_ADMIN_PASSWORD", Kind::Password(32)),
+    // Used by the Kubernetes rendering (K8ssandra's superuser); the compose stack's Cassandra
+    // has no authentication yet.
+    ("CASSANDRA_SUPERUSER_PASSWORD", Kind::Alnum(32)),
     ("S3_ROOT_ACCESS_KEY", Kind::GarageKeyId),
     ("S3_ROOT_SECRET_KEY", Kind::Hex(64)),
     ("GARAGE_RPC_SECRET", Kind::Hex(64)),
@@ -257,7 +260,7 @@ fn substitute(
 }
 
 /// Writes a file with the given mode, also tightening the mode of an existing file.
-fn write_file(path: &Path, text: &str, mode: u32) -> Result<(), Error> {
+pub(crate) fn write_file(path: &Path, text: &str, mode: u32) -> Result<(), Error> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", e))?;
     }

@@ -43,6 +43,12 @@ const SETTINGS: &[(&str, &str)] = &[
     ("misp.admin_email", "admin@soc.lab"),
     ("siem.index_prefix", "soc-events"),
     ("docker.socket", "/var/run/docker.sock"),
+    ("k8s.namespace", "soc"),
+    ("k8s.storage_class", ""),
+    ("k8s.rwx_storage_class", ""),
+    ("k8s.es_nodes", "3"),
+    ("k8s.cassandra_nodes", "3"),
+    ("k8s.s3_nodes", "3"),
 ];
 
 impl Settings {

@@ -71,7 +71,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     drop((_emulator_url, _modules_url, _store_env, _minio_env));
     drop((emulator, modules, store, minio));
 
-    step("deploy bundle: cargo xtask deploy --render-only on a fresh directory");
+    step("deploy bundle: cargo xtask deploy --render-only --k8s on a fresh directory");
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let bundle = target.join("deploy-ci");
@@ -79,7 +79,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         std::fs::remove_dir_all(&bundle)?;
     }
     let out = bundle.display().to_string();
-    crate::deploy::run(&["--render-only".into(), "--out".into(), out])?;
+    crate::deploy::run(&["--render-only".into(), "--k8s".into(), "--out".into(), out])?;
     std::fs::remove_dir_all(&bundle)?;
 
     step("docs");

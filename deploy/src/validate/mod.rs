@@ -17,6 +17,7 @@
 
 pub mod compose;
 pub mod configs;
+pub mod k8s;
 mod schema;
 
 use std::fmt;

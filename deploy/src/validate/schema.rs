@@ -1,5 +1,6 @@
 //! The JSON schemas a bundle is validated against, loaded from a directory.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,8 @@ pub struct Schemas {
     set: boon::Schemas,
     compose: SchemaIndex,
     elastalert_rule: SchemaIndex,
+    /// Kubernetes object schemas by file name (`secret-v1.json`, `deployment-apps-v1.json`).
+    k8s: BTreeMap<String, SchemaIndex>,
     source: String,
 }
 
@@ -37,6 +40,10 @@ impl Schemas {
     pub const ELASTALERT_RULE: &'static str = "elastalert-rule-schema.yaml";
     /// The optional file naming the schemas' origin.
     pub const SOURCE: &'static str = "SOURCE";
+    /// The optional directory of Kubernetes object schemas: `_definitions.json` and one file
+    /// per kind and API version, named as the `kubernetes-validate` package names them
+    /// (`<kind>-<group>-<version>.json`, e.g. `networkpolicy-networking-v1.json`).
+    pub const KUBERNETES: &'static str = "kubernetes";
 
     /// Loads and compiles the schemas in `dir`.
     pub fn load(dir: &Path) -> Result<Schemas, Error> {
@@ -58,10 +65,12 @@ impl Schemas {
         let mut set = boon::Schemas::new();
         let compose = compile(&mut set, &compose_path, compose)?;
         let elastalert_rule = compile(&mut set, &rule_path, rule)?;
+        let k8s = load_k8s(&dir.join(Self::KUBERNETES), &mut set)?;
         Ok(Schemas {
             set,
             compose,
             elastalert_rule,
+            k8s,
             source,
         })
     }
@@ -69,6 +78,22 @@ impl Schemas {
     /// Where the schemas came from (the [`Schemas::SOURCE`] file), for reports.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// Whether Kubernetes object schemas were loaded.
+    pub fn has_k8s(&self) -> bool {
+        !self.k8s.is_empty()
+    }
+
+    /// Validates a Kubernetes object by its `apiVersion` and `kind`: `None` when no schema is
+    /// loaded for them.
+    pub(crate) fn check_k8s(&self, doc: &serde_json::Value) -> Option<Vec<(String, String)>> {
+        let file = k8s_schema_file(
+            doc["apiVersion"].as_str().unwrap_or_default(),
+            doc["kind"].as_str().unwrap_or_default(),
+        );
+        let index = self.k8s.get(&file)?;
+        Some(violations(self.set.validate(doc, *index)))
     }
 
     /// Validates a compose document: (instance location, message) per violation.
@@ -149,4 +174,61 @@ fn pointer(at: &str) -> &str {
     } else {
         at
     }
+}
+
+/// The schema file for a Kubernetes object: the kind in lower case, then the API group's first
+/// label and the version (`apps/v1` -> `apps-v1`, `networking.k8s.io/v1` -> `networking-v1`,
+/// core `v1` -> `v1`).
+pub(crate) fn k8s_schema_file(api_version: &str, kind: &str) -> String {
+    let api = match api_version.split_once('/') {
+        Some((group, version)) => {
+            format!("{}-{version}", group.split('.').next().unwrap_or(group))
+        }
+        None => api_version.to_string(),
+    };
+    format!("{}-{api}.json", kind.to_ascii_lowercase())
+}
+
+/// Every schema in the Kubernetes directory, compiled; the shared definitions are a resource at
+/// their own `$id`, which the kinds' schemas refer to.
+fn load_k8s(dir: &Path, set: &mut boon::Schemas) -> Result<BTreeMap<String, SchemaIndex>, Error> {
+    let mut out = BTreeMap::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(out);
+    };
+    let mut compiler = Compiler::new();
+    let mut kinds = Vec::new();
+    for e in entries.flatten() {
+        let path = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".json") {
+            continue;
+        }
+        let value: serde_json::Value =
+            serde_json::from_str(&read(&path)?).map_err(|err| Error::Schema {
+                path: path.clone(),
+                message: format!("not JSON: {err}"),
+            })?;
+        let id = value["$id"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| file_url(&path));
+        compiler
+            .add_resource(&id, value)
+            .map_err(|err| Error::Schema {
+                path: path.clone(),
+                message: err.to_string(),
+            })?;
+        if name != "_definitions.json" {
+            kinds.push((name, id, path));
+        }
+    }
+    for (name, id, path) in kinds {
+        let index = compiler.compile(&id, set).map_err(|err| Error::Schema {
+            path,
+            message: err.to_string(),
+        })?;
+        out.insert(name, index);
+    }
+    Ok(out)
 }

@@ -7,7 +7,8 @@
 //!   also bootstraps TheHive's administrator), a render with the keys setup issued, `soc smoke`
 //!   (an alert, an analyzer run, a MISP search, an S3 round trip) and a table of URLs and where
 //!   the credentials are.
-//! - `deploy --render-only [--out DIR] [--settings FILE]`: render and validate only (no Docker).
+//! - `deploy --render-only [--k8s] [--out DIR] [--settings FILE]`: render and validate only (no
+//!   Docker); `--k8s` also renders the Kubernetes set into `DIR/k8s` (operators and charts).
 //! - `deploy validate [--out DIR]`: validate an already rendered bundle.
 //! - `deploy preflight`, `status`, `logs SERVICE`, `down`.
 //! - `deploy backup`: the bundle, MISP's database, an Elasticsearch snapshot to S3 and a
@@ -50,6 +51,7 @@ struct Args {
     command: String,
     service: Option<String>,
     render_only: bool,
+    k8s: bool,
     out: PathBuf,
     settings: Settings,
 }
@@ -58,12 +60,14 @@ fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
     let mut command = String::from("up");
     let mut service = None;
     let mut render_only = false;
+    let mut k8s = false;
     let mut out = root.join("deploy/out");
     let mut settings_path = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--render-only" => render_only = true,
+            "--k8s" => k8s = true,
             "--out" => out = PathBuf::from(it.next().ok_or("--out needs a directory")?),
             "--settings" => {
                 settings_path = Some(PathBuf::from(it.next().ok_or("--settings needs a file")?))
@@ -82,6 +86,9 @@ fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
     if render_only && command != "up" {
         return Err(format!("--render-only does not go with {command}").into());
     }
+    if k8s && !render_only {
+        return Err("--k8s renders for Kubernetes: use it with --render-only".into());
+    }
     let default = root.join("deploy/settings.toml");
     let path = settings_path.or_else(|| default.exists().then_some(default));
     let settings = match path {
@@ -95,6 +102,7 @@ fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
         command,
         service,
         render_only,
+        k8s,
         out,
         settings,
     })
@@ -112,6 +120,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         "up" if a.render_only => {
             let r = soc_deploy::render(&a.out, &a.settings)?;
             print_rendered(&r);
+            if a.k8s {
+                let k = soc_deploy::render_k8s(&r.out, &a.settings)?;
+                println!("rendered {} ({})", k.dir.display(), k.files.join(", "));
+            }
             validate(root, &r.out)
         }
         "up" => up(root, &a, &docker),
@@ -180,7 +192,16 @@ fn print_rendered(r: &Rendered) {
 /// prints what was checked and every finding.
 fn validate(root: &Path, dir: &Path) -> Result<(), Box<dyn Error>> {
     let schemas = soc_deploy::Schemas::load(&schemas::ensure(root)?)?;
-    let result = soc_deploy::validate(dir, Some(&schemas))?;
+    let mut result = soc_deploy::validate(dir, Some(&schemas))?;
+    if dir.join("k8s").is_dir() {
+        let k = soc_deploy::validate::k8s::validate_k8s(
+            &dir.join("k8s"),
+            &dir.join(".env"),
+            Some(&schemas),
+        )?;
+        result.findings.extend(k.findings);
+        result.checked.extend(k.checked);
+    }
     for c in &result.checked {
         println!("checked  {c}");
     }
