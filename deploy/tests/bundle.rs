@@ -4,33 +4,15 @@
 //! The published schemas are read from `SOC_DEPLOY_SCHEMAS` (`cargo xtask ci` downloads them);
 //! without it the schema checks are left out and said so.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
+use common::TempDir;
 use serde_json::{json, Value};
 use soc_deploy::validate::configs::yaml_to_json;
 use soc_deploy::{render, validate, Report, Schemas, Settings, S3_BACKENDS};
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "soc-deploy-it-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = fs::remove_dir_all(&p);
-        fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 fn schemas() -> Option<Schemas> {
     match std::env::var_os("SOC_DEPLOY_SCHEMAS") {
@@ -57,7 +39,7 @@ fn every_backend_and_profile_validates_clean() {
     let schemas = schemas();
     for backend in S3_BACKENDS {
         for profiles in ["", "shuffle"] {
-            let dir = TempDir::new();
+            let dir = TempDir::new("soc-deploy-it");
             let out = rendered(
                 &dir,
                 &format!("[s3]\nbackend = \"{backend}\"\n[stack]\nprofiles = \"{profiles}\"\n"),
@@ -95,7 +77,7 @@ fn every_backend_and_profile_validates_clean() {
 /// container names, the long-lived services restart, published ports on the bind address.
 #[test]
 fn bundle_conventions_hold() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("soc-deploy-it");
     let out = rendered(&dir, "[stack]\nprofiles = \"shuffle\"\n");
     let text = fs::read_to_string(out.join("docker-compose.yml")).unwrap();
     assert!(!text.contains("ipv4_address"), "no static IPs");
@@ -429,7 +411,7 @@ fn defects() -> Vec<(&'static str, Defect, &'static str, &'static str, bool)> {
 #[test]
 fn each_defect_is_found_where_it_is() {
     let schemas = schemas();
-    let dir = TempDir::new();
+    let dir = TempDir::new("soc-deploy-it");
     let clean = rendered(&dir, "");
     let compose = fs::read_to_string(clean.join("docker-compose.yml")).unwrap();
     for (what, defect, place, message, needs_schemas) in defects() {
@@ -473,14 +455,14 @@ fn each_defect_is_found_where_it_is() {
 
 #[test]
 fn a_bundle_that_is_not_yaml_is_a_finding_and_no_compose_file_an_error() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("soc-deploy-it");
     fs::write(dir.0.join("docker-compose.yml"), "services: [\n").unwrap();
     let report = validate(&dir.0, None).unwrap();
     assert!(
         report.findings[0].message.contains("not valid YAML"),
         "{report:?}"
     );
-    let empty = TempDir::new();
+    let empty = TempDir::new("soc-deploy-it");
     let err = validate(&empty.0, None).unwrap_err().to_string();
     assert!(err.contains("docker-compose.yml"), "{err}");
 }

@@ -3,33 +3,15 @@
 //! `SOC_DEPLOY_SCHEMAS` (`cargo xtask ci` downloads them); without them the schema cases are
 //! left out and said so.
 
+mod common;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
+use common::TempDir;
 use soc_deploy::validate::k8s::{validate_k8s, yaml_documents};
 use soc_deploy::{parse_env, render, render_k8s, Report, Schemas, Settings};
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "soc-deploy-k8s-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = fs::remove_dir_all(&p);
-        fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 fn schemas() -> Option<Schemas> {
     let dir = std::env::var_os("SOC_DEPLOY_SCHEMAS")?;
@@ -59,7 +41,7 @@ fn show(r: &Report) -> String {
 #[test]
 fn the_rendering_validates_clean_and_shares_the_bundles_secrets() {
     let schemas = schemas();
-    let dir = TempDir::new();
+    let dir = TempDir::new("soc-deploy-k8s");
     let out = rendered(&dir);
     let report = check(&out, schemas.as_ref());
     assert!(report.is_ok(), "{}", show(&report));
@@ -111,7 +93,7 @@ fn the_rendering_validates_clean_and_shares_the_bundles_secrets() {
 
 #[test]
 fn settings_shape_the_rendering() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("soc-deploy-k8s");
     let out = dir.0.join("out");
     let settings = Settings::parse(
         "[k8s]\nnamespace = \"sec-ops\"\nstorage_class = \"fast\"\nrwx_storage_class = \"nfs\"\n\
@@ -309,7 +291,7 @@ fn each_defect_is_found_where_it_is() {
         if needs_schemas && schemas.is_none() {
             continue;
         }
-        let dir = TempDir::new();
+        let dir = TempDir::new("soc-deploy-k8s");
         let out = rendered(&dir);
         let path = out.join("k8s").join(file);
         let before = fs::read_to_string(&path).unwrap();
@@ -332,7 +314,7 @@ fn each_defect_is_found_where_it_is() {
     }
 
     // A secret file left readable by others.
-    let dir = TempDir::new();
+    let dir = TempDir::new("soc-deploy-k8s");
     let out = rendered(&dir);
     fs::set_permissions(
         out.join("k8s/10-secrets.yaml"),

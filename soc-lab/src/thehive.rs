@@ -6,6 +6,7 @@
 //! observable, the task of a log). Errors are `{"type", "message"}` with TheHive's statuses.
 
 mod alert;
+mod attachment;
 mod auth;
 mod case;
 mod connector;
@@ -30,6 +31,9 @@ use serde_json::{json, Map, Value};
 use self::alert::{
     create_alert, new_observables, recount, remove_tree, stage_of_alert_status,
     stage_of_case_status,
+};
+use self::attachment::{
+    delete_alert_attachment, download_alert_attachment, upload_alert_attachments,
 };
 use self::auth::{login, logout, status, status_public};
 use self::case::{bulk_merge, create_case, merge_alert, promote};
@@ -407,6 +411,15 @@ fn router(hive: Arc<TheHive>) -> Router {
             get(get_entity::<{ KIND_ALERT }>)
                 .patch(update_entity::<{ KIND_ALERT }>)
                 .delete(delete_entity::<{ KIND_ALERT }>),
+        )
+        .route("/alert/{id}/attachments", post(upload_alert_attachments))
+        .route(
+            "/alert/{id}/attachment/{attachment}",
+            get(download_alert_attachment).delete(delete_alert_attachment),
+        )
+        .route(
+            "/alert/{id}/attachment/{attachment}/download",
+            get(download_alert_attachment),
         )
         .route("/alert/{id}/follow", post(follow::<true>))
         .route("/alert/{id}/unfollow", post(follow::<false>))

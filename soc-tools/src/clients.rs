@@ -56,12 +56,8 @@ pub fn thehive_admin(config: &SocConfig) -> Result<Option<thehive_client::TheHiv
     thehive_with_key(config, key, None).map(Some)
 }
 
-/// TheHive with a given key, in an organisation.
-pub fn thehive_with_key(
-    config: &SocConfig,
-    key: secrecy::SecretString,
-    organisation: Option<&str>,
-) -> Result<thehive_client::TheHive, ClientError> {
+/// TheHive's builder with the configured URL and `[defaults]`.
+fn thehive_builder(config: &SocConfig) -> Result<thehive_client::TheHiveBuilder, ClientError> {
     let err = build_error("thehive");
     let Some(c) = &config.thehive else {
         return Err(ClientError::Build {
@@ -69,15 +65,23 @@ pub fn thehive_with_key(
             message: "not configured".into(),
         });
     };
-    let mut b = with_defaults!(
+    Ok(with_defaults!(
         thehive_client::TheHive::builder(c.url.as_str()).map_err(|e| err(&e))?,
         config
-    )
-    .api_key(key);
+    ))
+}
+
+/// TheHive with a given key, in an organisation.
+pub fn thehive_with_key(
+    config: &SocConfig,
+    key: secrecy::SecretString,
+    organisation: Option<&str>,
+) -> Result<thehive_client::TheHive, ClientError> {
+    let mut b = thehive_builder(config)?.api_key(key);
     if let Some(org) = organisation {
         b = b.organisation(org);
     }
-    b.build().map_err(|e| err(&e))
+    b.build().map_err(|e| build_error("thehive")(&e))
 }
 
 /// TheHive with a login and password (for the first-run bootstrap of its administrator).
@@ -86,20 +90,10 @@ pub fn thehive_basic(
     login: &str,
     password: secrecy::SecretString,
 ) -> Result<thehive_client::TheHive, ClientError> {
-    let err = build_error("thehive");
-    let Some(c) = &config.thehive else {
-        return Err(ClientError::Build {
-            service: "thehive",
-            message: "not configured".into(),
-        });
-    };
-    with_defaults!(
-        thehive_client::TheHive::builder(c.url.as_str()).map_err(|e| err(&e))?,
-        config
-    )
-    .basic(login, password)
-    .build()
-    .map_err(|e| err(&e))
+    thehive_builder(config)?
+        .basic(login, password)
+        .build()
+        .map_err(|e| build_error("thehive")(&e))
 }
 
 /// Cortex without credentials (for the first-run bootstrap), or `None` when not configured.

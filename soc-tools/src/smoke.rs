@@ -5,7 +5,7 @@
 //!
 //! | service | what |
 //! |---|---|
-//! | TheHive | an alert with an observable created by the first service account with a key, read back, then deleted (left with the `soc-smoke` tag when the account may not delete) |
+//! | TheHive | an alert with an observable created by the first service account with a key, read back, a file attached through TheHive (into its S3 store) and downloaded back byte for byte, then deleted (left with the `soc-smoke` tag when the account may not delete) |
 //! | Cortex | an analyzer accepting `ip` run on a documentation address by TheHive's Cortex account, report awaited |
 //! | MISP | a restSearch for that address by TheHive's MISP account |
 //! | S3 | an object written to the first bucket, read back byte for byte, deleted |
@@ -124,7 +124,7 @@ pub async fn run(config: &SocConfig, deadline: Duration) -> SmokeReport {
 async fn thehive(config: &SocConfig, secrets: &Secrets, report: &mut SmokeReport) {
     let Some(cfg) = &config.thehive else { return };
     let started = Instant::now();
-    let what = "create, read and delete an alert";
+    let what = "an alert with an observable and an attachment, read back, deleted";
     let Some((login, key)) = cfg.users.iter().filter(|u| u.api_key).find_map(|u| {
         secrets
             .get("thehive", &u.login)
@@ -172,11 +172,42 @@ async fn thehive(config: &SocConfig, secrets: &Secrets, report: &mut SmokeReport
                 read.source_ref
             ));
         }
+        // An attachment through TheHive, which keeps it in its S3 store: the upload fails when
+        // the bucket or TheHive's storage settings are wrong.
+        let body = format!("soc smoke test {reference}\n").into_bytes();
+        let file = thehive_client::FileUpload::new("soc-smoke.txt", "text/plain", body.clone());
+        let uploaded = hive
+            .alerts()
+            .add_attachments(&alert.meta.id, &[file], true)
+            .await
+            .map_err(|e| format!("as {login}, attaching a file: {e}"))?;
+        let attachment = uploaded
+            .first()
+            .ok_or("TheHive answered the upload with no attachment")?;
+        let mut back = Vec::new();
+        hive.alerts()
+            .download_attachment(&alert.meta.id, attachment.id.as_str(), &mut back)
+            .await
+            .map_err(|e| format!("as {login}, reading the attachment back: {e}"))?;
+        if back != body {
+            return Err(format!(
+                "attachment read back as {} bytes, {} uploaded",
+                back.len(),
+                body.len()
+            ));
+        }
+        let _ = hive
+            .alerts()
+            .delete_attachment(&alert.meta.id, attachment.id.as_str())
+            .await;
         let cleanup = match hive.alerts().delete(&alert.meta.id).await {
             Ok(()) => "deleted".to_string(),
             Err(e) => format!("left tagged soc-smoke ({login} may not delete: {e})"),
         };
-        Ok(format!("alert {} as {login}, {cleanup}", alert.meta.id))
+        Ok(format!(
+            "alert {} as {login}, attachment round-tripped, {cleanup}",
+            alert.meta.id
+        ))
     }
     .await;
     report.record("thehive", what, started, outcome);

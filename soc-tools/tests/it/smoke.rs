@@ -35,6 +35,11 @@ async fn smoke_passes_after_setup_and_names_a_broken_service() {
         services,
         ["thehive", "cortex", "misp", "s3", "elasticsearch"]
     );
+    assert!(
+        after.steps[0].detail.contains("attachment round-tripped"),
+        "{:?}",
+        after.steps[0]
+    );
     let cortex = &after.steps[1];
     assert!(cortex.detail.contains("answered"), "{cortex:?}");
 

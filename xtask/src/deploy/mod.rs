@@ -236,24 +236,7 @@ fn up(root: &Path, a: &Args, docker: &str) -> Result<(), Box<dyn Error>> {
     )?;
     println!("every service is healthy; configuring them with `soc setup`");
     let config = r.out.join("soc.toml");
-    let status =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(root)
-            .args([
-                "run",
-                "--quiet",
-                "--release",
-                "-p",
-                "soc-tools",
-                "--bin",
-                "soc",
-                "--",
-            ])
-            .arg("--config")
-            .arg(&config)
-            .arg("setup")
-            .status()
-            .map_err(|e| format!("cannot run soc setup: {e}"))?;
+    let status = soc(root, &config, "setup")?;
     if status.success() {
         // Keys setup issued that the bundle's own configurations need (ElastAlert2's TheHive
         // key): render again and restart the services reading them.
@@ -265,25 +248,7 @@ fn up(root: &Path, a: &Args, docker: &str) -> Result<(), Box<dyn Error>> {
             compose.run(&["up", "--detach", "--force-recreate", "elastalert"])?;
         }
     }
-    let smoke = status.success()
-        && std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(root)
-            .args([
-                "run",
-                "--quiet",
-                "--release",
-                "-p",
-                "soc-tools",
-                "--bin",
-                "soc",
-                "--",
-            ])
-            .arg("--config")
-            .arg(&config)
-            .arg("smoke")
-            .status()
-            .map_err(|e| format!("cannot run soc smoke: {e}"))?
-            .success();
+    let smoke = status.success() && soc(root, &config, "smoke")?.success();
     endpoints(&a.settings, &r.out)?;
     if status.success() && smoke {
         Ok(())
@@ -298,43 +263,66 @@ fn up(root: &Path, a: &Args, docker: &str) -> Result<(), Box<dyn Error>> {
     }
 }
 
+/// Runs `soc --config CONFIG COMMAND` from this workspace (built in release).
+fn soc(root: &Path, config: &Path, command: &str) -> Result<std::process::ExitStatus, String> {
+    std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root)
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "soc-tools",
+            "--bin",
+            "soc",
+            "--",
+        ])
+        .arg("--config")
+        .arg(config)
+        .arg(command)
+        .status()
+        .map_err(|e| format!("cannot run soc {command}: {e}"))
+}
+
 /// Where each service answers, and where its credentials are.
 fn endpoints(settings: &Settings, out: &Path) -> Result<(), Box<dyn Error>> {
     let host = settings.get("stack.public_host");
     let rows = [
         (
             "TheHive",
-            format!("http://{host}:{}", settings.port("thehive")?),
+            "http",
+            "thehive",
             "admin@thehive.local, secrets/thehive_admin_password",
         ),
-        (
-            "Cortex",
-            format!("http://{host}:{}", settings.port("cortex")?),
-            "secrets/cortex_admin_password",
-        ),
+        ("Cortex", "http", "cortex", "secrets/cortex_admin_password"),
         (
             "MISP",
-            format!("https://{host}:{}", settings.port("misp_https")?),
+            "https",
+            "misp_https",
             "misp.admin_email, secrets/misp_admin_password, key secrets/misp_admin_key",
         ),
         (
             "Kibana",
-            format!("http://{host}:{}", settings.port("kibana")?),
+            "http",
+            "kibana",
             "elastic, secrets/elastic_password",
         ),
         (
             "S3",
-            format!("http://{host}:{}", settings.port("s3")?),
+            "http",
+            "s3",
             "secrets/s3_root_access_key, secrets/s3_root_secret_key",
         ),
         (
             "Node-RED",
-            format!("http://{host}:{}", settings.port("node_red")?),
+            "http",
+            "node_red",
             "admin, secrets/node_red_admin_password",
         ),
         (
             "Portainer",
-            format!("https://{host}:{}", settings.port("portainer")?),
+            "https",
+            "portainer",
             "admin, secrets/portainer_admin_password",
         ),
     ];
@@ -344,7 +332,8 @@ fn endpoints(settings: &Settings, out: &Path) -> Result<(), Box<dyn Error>> {
         "url",
         out.display()
     );
-    for (name, url, creds) in rows {
+    for (name, scheme, port, creds) in rows {
+        let url = format!("{scheme}://{host}:{}", settings.port(port)?);
         println!("{name:<10} {url:<32} {creds}");
     }
     Ok(())
