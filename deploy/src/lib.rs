@@ -36,6 +36,7 @@
 pub mod k8s;
 mod render;
 mod settings;
+pub mod tls;
 pub mod validate;
 
 use std::path::{Path, PathBuf};

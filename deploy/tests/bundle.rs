@@ -55,7 +55,8 @@ fn every_backend_and_profile_validates_clean() {
                 "config/elastalert/rules/ssh-bruteforce.yaml: ElastAlert2 rule",
                 "config/init/s3-init.sh: sh -n",
                 "config/misp/misp.env: env file",
-                "soc.toml: TOML",
+                "soc.toml: TOML, https everywhere",
+                "config/proxy/nginx.conf:",
             ] {
                 assert!(checked.contains(what), "{what} not checked:\n{checked}");
             }
@@ -397,6 +398,71 @@ fn defects() -> Vec<(&'static str, Defect, &'static str, &'static str, bool)> {
             false,
         ),
         (
+            "an internal service publishing a port",
+            Compose(|d| {
+                service(d, "redis").insert("ports".into(), json!(["127.0.0.1:6379:6379"]));
+            }),
+            "services.redis.ports",
+            "not an edge service",
+            false,
+        ),
+        (
+            "a secret's value written into the compose file",
+            Compose(|d| {
+                // The stand-in is replaced by the bundle's real MISP key before validation.
+                d["services"]["redis"]["environment"]["LEAK"] = json!("SECRET_PLACEHOLDER");
+            }),
+            "docker-compose.yml: MISP_ADMIN_KEY",
+            "holds a secret's value",
+            false,
+        ),
+        (
+            "a proxy listener in clear text",
+            File("config/proxy/nginx.conf", |t| {
+                t.replacen("listen 9001 ssl;", "listen 9001;", 1)
+            }),
+            "config/proxy/nginx.conf: line",
+            "without ssl",
+            false,
+        ),
+        (
+            "a published proxy port with no TLS listener",
+            File("config/proxy/nginx.conf", |t| {
+                t.replacen("listen 5601 ssl;", "listen 5602 ssl;", 1)
+            }),
+            "config/proxy/nginx.conf",
+            "no TLS listener is on port 5601",
+            false,
+        ),
+        (
+            "soc.toml in clear text",
+            File("soc.toml", |t| {
+                t.replacen("url = \"https://", "url = \"http://", 1)
+            }),
+            "soc.toml: s3.url",
+            "not https",
+            false,
+        ),
+        (
+            "soc.toml with verification off",
+            File("soc.toml", |t| {
+                t.replace(
+                    "[defaults]\n",
+                    "[defaults]\ndanger_accept_invalid_certs = true\n",
+                )
+            }),
+            "soc.toml: defaults.danger_accept_invalid_certs",
+            "verification is off",
+            false,
+        ),
+        (
+            "soc.toml's CA missing",
+            File("soc.toml", |t| t.replace("tls/ca.crt", "tls/gone.crt")),
+            "soc.toml: defaults.ca_file",
+            "does not exist",
+            false,
+        ),
+        (
             "soc.toml secret file missing",
             File("soc.toml", |t| {
                 t.replace("secrets/misp_admin_key", "secrets/misp_admin_key_gone")
@@ -426,11 +492,11 @@ fn each_defect_is_found_where_it_is() {
                 let mut doc = yaml_to_json(&compose).unwrap();
                 edit(&mut doc);
                 // JSON is YAML: the validator reads it as Compose would.
-                fs::write(
-                    copy.join("docker-compose.yml"),
-                    serde_json::to_string_pretty(&doc).unwrap(),
-                )
-                .unwrap();
+                let env = soc_deploy::parse_env(&fs::read_to_string(copy.join(".env")).unwrap());
+                let text = serde_json::to_string_pretty(&doc)
+                    .unwrap()
+                    .replace("SECRET_PLACEHOLDER", &env["MISP_ADMIN_KEY"]);
+                fs::write(copy.join("docker-compose.yml"), text).unwrap();
             }
             Defect::File(rel, edit) => {
                 let p = copy.join(rel);
@@ -451,6 +517,64 @@ fn each_defect_is_found_where_it_is() {
             show(&report)
         );
     }
+}
+
+/// With nginx installed, `nginx -t` reads the proxy's configuration with the mounted files.
+#[test]
+fn nginx_checks_the_proxy_configuration_when_installed() {
+    if std::process::Command::new("nginx")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
+        eprintln!("nginx is not installed: nginx -t is left out");
+        return;
+    }
+    let dir = TempDir::new("soc-deploy-nginx");
+    let out = rendered(&dir, "");
+    let report = validate(&out, None).unwrap();
+    assert!(report.is_ok(), "{}", show(&report));
+    assert!(
+        report
+            .checked
+            .iter()
+            .any(|c| c.starts_with("config/proxy/nginx.conf: nginx -t")),
+        "{:?}",
+        report.checked
+    );
+    let conf = out.join("config/proxy/nginx.conf");
+    let text = fs::read_to_string(&conf).unwrap();
+    fs::write(
+        &conf,
+        text.replacen("proxy_read_timeout", "proxy_read_timout", 1),
+    )
+    .unwrap();
+    let report = validate(&out, None).unwrap();
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.message.contains("nginx -t") && f.message.contains("proxy_read_timout")),
+        "{}",
+        show(&report)
+    );
+    // The certificate files it loads are the bundle's: without them, nginx -t fails.
+    let text = fs::read_to_string(&conf).unwrap();
+    fs::write(
+        &conf,
+        text.replacen("proxy_read_timout", "proxy_read_timeout", 1),
+    )
+    .unwrap();
+    fs::remove_file(out.join("tls/proxy.key")).unwrap();
+    let report = validate(&out, None).unwrap();
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.message.contains("nginx -t")),
+        "{}",
+        show(&report)
+    );
 }
 
 #[test]

@@ -76,6 +76,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let bundle = target.join("deploy-ci");
     if bundle.exists() {
+        // The rendered soc.toml is a valid configuration for `soc` (every secret it names resolves,
+        // TheHive's key excepted: the first `soc setup` issues it).
+        let soc_toml = bundle.join("soc.toml");
+        cmd!(
+            sh,
+            "cargo run --quiet --locked -p soc-tools --bin soc -- --config {soc_toml} config check"
+        )
+        .run()?;
         std::fs::remove_dir_all(&bundle)?;
     }
     let out = bundle.display().to_string();

@@ -13,7 +13,10 @@
 //!   ([`MEMORY_BUDGET`]);
 //! - named volumes, networks and secrets are declared at the top level; bind mounts, `env_file`s
 //!   and secret files under the bundle exist;
-//! - no seed default credential (`minioadmin`, `changeme`, `secret`...) in any value or in `.env`.
+//! - no seed default credential (`minioadmin`, `changeme`, `secret`...) in any value or in `.env`,
+//!   and no secret's value written into the compose file itself;
+//! - ports are published only by edge services (`org.soc-toolkit.edge: "true"`: the TLS proxy,
+//!   Logstash's Beats input): everything else is reached through the proxy.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -718,6 +721,19 @@ fn semantic(dir: &Path, model: &Model, report: &mut Report) {
                 report.find(FILE, at("ports"), e);
             }
         }
+        let publishes = s["ports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| published(p).is_ok_and(|v| !v.is_empty()));
+        if publishes && s["labels"]["org.soc-toolkit.edge"].as_str() != Some("true") {
+            report.find(
+                FILE,
+                at("ports"),
+                "published, but not an edge service (org.soc-toolkit.edge): internal services \
+                 are reached through the TLS proxy",
+            );
+        }
     }
     for (name, sec) in doc["secrets"].as_object().into_iter().flatten() {
         if let Some(f) = sec["file"].as_str() {
@@ -835,6 +851,16 @@ fn semantic(dir: &Path, model: &Model, report: &mut Report) {
         });
         if seeded.is_some() {
             report.find(FILE, at, "a seed default credential");
+        }
+    }
+    let raw = fs::read_to_string(dir.join(FILE)).unwrap_or_default();
+    for (k, v) in &model.env {
+        if credential_key(k) && v.len() >= 12 && raw.contains(v.as_str()) {
+            report.find(
+                FILE,
+                k.clone(),
+                "holds a secret's value: use ${VAR} from .env",
+            );
         }
     }
     for (k, v) in &model.env {

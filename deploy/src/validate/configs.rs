@@ -93,6 +93,7 @@ pub(crate) fn check(dir: &Path, model: &Model, schemas: Option<&Schemas>, report
             "conf" if under("config/thehive/") || under("config/cortex/") => {
                 hocon(&rel, &text, users, report);
             }
+            "conf" if under("config/proxy/") => nginx(dir, &rel, &text, users, model, report),
             "conf" => report.checked.push(format!(
                 "{rel}: mounted (Logstash pipeline syntax is not parsed)"
             )),
@@ -168,6 +169,104 @@ fn hocon(rel: &str, text: &str, readers: &[(String, Value)], report: &mut Report
         .checked
         .push(format!("{rel}: HOCON, environment substitutions provided"));
 }
+
+/// The TLS proxy's nginx configuration: every listener but loopback serves TLS, every port the
+/// proxy's service publishes has a TLS listener, and `nginx -t` accepts the file (when nginx is
+/// installed) with the container paths mapped to the files the service mounts.
+fn nginx(
+    dir: &Path,
+    rel: &str,
+    text: &str,
+    readers: &[(String, Value)],
+    model: &Model,
+    report: &mut Report,
+) {
+    let mut tls_ports = BTreeSet::new();
+    for (n, line) in text.lines().enumerate() {
+        let t = line.split('#').next().unwrap_or_default().trim();
+        let Some(rest) = t.strip_prefix("listen ") else {
+            continue;
+        };
+        let words: Vec<&str> = rest.trim_end_matches(';').split_whitespace().collect();
+        let addr = words.first().copied().unwrap_or_default();
+        let port = addr.rsplit(':').next().unwrap_or(addr);
+        let loopback = addr.starts_with("127.0.0.1:") || addr.starts_with("[::1]:");
+        if words.contains(&"ssl") {
+            tls_ports.insert(port.to_string());
+        } else if !loopback {
+            report.find(
+                rel,
+                format!("line {}", n + 1),
+                format!("listen {addr} without ssl: a public endpoint in clear text"),
+            );
+        }
+    }
+    for (service, def) in readers {
+        for p in def["ports"].as_array().into_iter().flatten() {
+            let spec = p.as_str().unwrap_or_default();
+            let container = spec
+                .split('/')
+                .next()
+                .unwrap_or_default()
+                .rsplit(':')
+                .next()
+                .unwrap_or_default();
+            if !tls_ports.contains(container) {
+                report.find(
+                    rel,
+                    "",
+                    format!(
+                        "{service} publishes {spec:?}, but no TLS listener is on port {container}"
+                    ),
+                );
+            }
+        }
+    }
+    let Some((_, def)) = readers.first() else {
+        return;
+    };
+    // nginx -t on a copy whose container paths point at the mounted files.
+    let mut copy = text.to_string();
+    for (source, target) in model.binds(def) {
+        if let Some(rel_src) = source.strip_prefix("./") {
+            copy = copy.replace(&target, &dir.join(rel_src).display().to_string());
+        }
+    }
+    let work = std::env::temp_dir().join(format!(
+        "soc-deploy-nginx-{}-{}",
+        std::process::id(),
+        NGINX_RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    ));
+    let conf = work.join("nginx.conf");
+    let ran = fs::create_dir_all(&work)
+        .and_then(|()| fs::write(&conf, &copy))
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            Command::new("nginx")
+                .args(["-t", "-q", "-e", "stderr", "-p"])
+                .arg(&work)
+                .arg("-c")
+                .arg(&conf)
+                .output()
+                .map_err(|e| e.to_string())
+        });
+    let _ = fs::remove_dir_all(&work);
+    match ran {
+        Ok(o) if o.status.success() => report
+            .checked
+            .push(format!("{rel}: nginx -t, TLS on every public listener")),
+        Ok(o) => report.find(
+            rel,
+            "",
+            format!("nginx -t: {}", String::from_utf8_lossy(&o.stderr).trim()),
+        ),
+        Err(e) => report.checked.push(format!(
+            "{rel}: TLS on every public listener (nginx -t not run: {e})"
+        )),
+    }
+}
+
+static NGINX_RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// `${NAME}` (required) and `${?NAME}` (optional) substitutions outside strings and comments.
 pub fn substitutions(text: &str) -> (BTreeSet<String>, BTreeSet<String>) {
@@ -398,6 +497,43 @@ fn soc_toml(dir: &Path, report: &mut Report) {
             return;
         }
     };
+    // TLS: every URL https, the CA file present, verification never turned off.
+    if let Some(ca) = table
+        .get("defaults")
+        .and_then(|d| d.get("ca_file"))
+        .and_then(toml::Value::as_str)
+    {
+        if !dir.join(ca).is_file() {
+            report.find(
+                "soc.toml",
+                "defaults.ca_file",
+                format!("{ca} does not exist in the bundle"),
+            );
+        }
+    }
+    if table
+        .get("defaults")
+        .and_then(|d| d.get("danger_accept_invalid_certs"))
+        .and_then(toml::Value::as_bool)
+        == Some(true)
+    {
+        report.find(
+            "soc.toml",
+            "defaults.danger_accept_invalid_certs",
+            "certificate verification is off: the bundle's CA (defaults.ca_file) is the answer",
+        );
+    }
+    for (section, v) in &table {
+        if let Some(url) = v.get("url").and_then(toml::Value::as_str) {
+            if !url.starts_with("https://") {
+                report.find(
+                    "soc.toml",
+                    format!("{section}.url"),
+                    format!("{url}: not https"),
+                );
+            }
+        }
+    }
     let mut refs = Vec::new();
     file_refs(&toml::Value::Table(table), String::new(), &mut refs);
     for (at, file) in refs {
@@ -414,7 +550,7 @@ fn soc_toml(dir: &Path, report: &mut Report) {
     }
     report
         .checked
-        .push("soc.toml: TOML, secret files present".into());
+        .push("soc.toml: TOML, https everywhere with the bundle's CA, secret files present".into());
 }
 
 /// `{ file = "..." }` references (and `[secrets] file`): (dotted key, file).

@@ -136,6 +136,10 @@ impl SecretRefOnly {
 pub struct CortexConfig {
     /// Base URL.
     pub url: url::Url,
+    /// Cortex's URL as TheHive reaches it, for TheHive's Cortex connector (in the deploy bundle
+    /// `http://cortex:9001`, the service on the internal network). Defaults to `url`.
+    #[serde(default)]
+    pub thehive_url: Option<url::Url>,
     /// The superadmin's login (created on a fresh Cortex).
     pub superadmin: String,
     /// The superadmin's password.
@@ -217,6 +221,15 @@ fn yes() -> bool {
 pub struct MispConfig {
     /// Base URL.
     pub url: url::Url,
+    /// MISP's URL as TheHive reaches it, for TheHive's MISP connector (in the deploy bundle
+    /// `https://misp-core`). Defaults to `url`.
+    #[serde(default)]
+    pub thehive_url: Option<url::Url>,
+    /// A PEM CA file inside TheHive's container that TheHive's MISP connector trusts for MISP's
+    /// certificate (its `wsConfig.ssl.trustManager`), e.g. the bundle's
+    /// `/etc/thehive/local-ca.crt`. Without it TheHive uses its JVM's trust store.
+    #[serde(default)]
+    pub thehive_ca_file: Option<String>,
     /// The site administrator's auth key.
     pub api_key: SecretRef,
     /// The organisation the SOC's users belong to.

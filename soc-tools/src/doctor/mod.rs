@@ -3,12 +3,16 @@
 //! where one can be applied through an API.
 //!
 //! Every check has an id (`misp.background-jobs`), a status, the evidence it saw and the fix.
+//! Every service reached over HTTPS also gets `<service>.certificate`: the served certificate's
+//! end date, verified as `soc` verifies it (a warning under 30 days, a failure under 7 or once
+//! expired).
 
 use std::error::Error as StdError;
 use std::io::Write;
 
 use serde::Serialize;
 
+mod certs;
 mod host;
 mod services;
 
@@ -180,6 +184,7 @@ pub async fn run(config: &SocConfig, options: &DoctorOptions) -> Diagnosis {
     thehive(config, secrets.as_ref(), &mut d).await;
     elasticsearch(config, &mut d).await;
     s3(config, options, secrets.as_ref(), &mut d).await;
+    certs::certificates(config, &mut d).await;
     if options.host {
         host(options, &mut d);
     }

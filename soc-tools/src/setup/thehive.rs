@@ -129,9 +129,10 @@ pub(super) async fn run(run: &mut Run<'_>) {
                 "no Cortex key for TheHive (Cortex setup failed?)",
             ),
             Some(key) => {
+                let url = cortex.thehive_url.as_ref().unwrap_or(&cortex.url);
                 let server = ConnectorServer::new(
                     &cfg.cortex_name,
-                    cortex.url.as_str(),
+                    url.as_str(),
                     ConnectorAuth::bearer(key.clone()),
                 );
                 match admin.cortex().config().await {
@@ -148,7 +149,7 @@ pub(super) async fn run(run: &mut Run<'_>) {
                             "connector",
                             "cortex",
                             true,
-                            &format!("{} at {}", cfg.cortex_name, cortex.url),
+                            &format!("{} at {url}", cfg.cortex_name),
                             || async { admin.cortex().set_config(&desired).await },
                         )
                         .await;
@@ -167,14 +168,20 @@ pub(super) async fn run(run: &mut Run<'_>) {
                 "no MISP key for TheHive (MISP setup failed?)",
             ),
             Some(key) => {
+                let url = misp.thehive_url.as_ref().unwrap_or(&misp.url);
                 let mut server = ConnectorServer::new(
                     &cfg.misp_name,
-                    misp.url.as_str(),
+                    url.as_str(),
                     ConnectorAuth::key(key.clone()),
                 );
                 server
                     .extra
                     .insert("purpose".into(), "ImportAndExport".into());
+                if let Some(ca) = &misp.thehive_ca_file {
+                    server.ws_config = Some(serde_json::json!({"ssl": {"trustManager": {
+                        "stores": [{"type": "PEM", "path": ca}]
+                    }}}));
+                }
                 match admin.misp().config().await {
                     Ok(current) if same_servers(&current.servers, &server, &key) => {
                         run.unchanged(S, "connector", "misp")
@@ -190,7 +197,7 @@ pub(super) async fn run(run: &mut Run<'_>) {
                             "connector",
                             "misp",
                             true,
-                            &format!("{} at {}", cfg.misp_name, misp.url),
+                            &format!("{} at {url}", cfg.misp_name),
                             || async { admin.misp().set_config(&desired).await },
                         )
                         .await;
@@ -210,6 +217,7 @@ fn same_servers(
 ) -> bool {
     matches!(current, [only] if only.name == desired.name
         && only.url == desired.url
+        && (desired.ws_config.is_none() || only.ws_config == desired.ws_config)
         && only.auth.kind == desired.auth.kind
         && only.auth.key.as_ref().is_some_and(|k| k.expose_secret() == key.expose_secret()))
 }

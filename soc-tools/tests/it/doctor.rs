@@ -134,3 +134,115 @@ async fn doctor_diagnoses_fixes_and_then_passes() {
     );
     assert!(!revoked.healthy());
 }
+
+/// A TLS server on loopback presenting a certificate that ends `days` from now (negative: ended),
+/// issued by `issuer`; answers the port.
+async fn tls_server(issuer: &rcgen::Issuer<'_, rcgen::KeyPair>, days: i64) -> u16 {
+    use std::sync::Arc;
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let end = now + days * 86_400 + 3600;
+    let day = |t: i64| {
+        // Civil date of a Unix time.
+        let z = t.div_euclid(86_400) + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let m = (if mp < 10 { mp + 3 } else { mp - 9 }) as u8;
+        ((yoe + era * 400 + i64::from(m <= 2)) as i32, m, d)
+    };
+    let (y, m, d) = day(end);
+    params.not_after = rcgen::date_time_ymd(y, m, d);
+    let (y, m, d) = day(now - 30 * 86_400);
+    params.not_before = rcgen::date_time_ymd(y, m, d);
+    let cert = params.signed_by(&key, issuer).unwrap();
+    let der = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert.der().clone()], der)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = acceptor.accept(tcp).await;
+            });
+        }
+    });
+    port
+}
+
+/// `<service>.certificate`: the served certificate's end date, verified with `defaults.ca_file`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_reports_certificate_expiry() {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "doctor test CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca, ca_key);
+    let dir = support::temp_dir("doctor-certs");
+    std::fs::write(dir.join("ca.pem"), ca_cert.pem()).unwrap();
+
+    for (days, want) in [
+        (200, Status::Pass),
+        (20, Status::Warn),
+        (3, Status::Fail),
+        (-2, Status::Fail),
+    ] {
+        let port = tls_server(&issuer, days).await;
+        std::fs::write(
+            dir.join("soc.toml"),
+            format!(
+                "[defaults]\nca_file = \"ca.pem\"\nrequest_timeout = \"2s\"\n\
+                 [elasticsearch]\nurl = \"https://localhost:{port}\"\n"
+            ),
+        )
+        .unwrap();
+        let config = SocConfig::load(dir.join("soc.toml")).expect("config");
+        let d = doctor::run(&config, &DoctorOptions::default()).await;
+        let check = d
+            .get("elasticsearch.certificate")
+            .unwrap_or_else(|| panic!("{days} days: no certificate check in {:#?}", d.checks));
+        assert_eq!(check.status, want, "{days} days: {check:?}");
+        if days < 0 {
+            assert!(check.evidence.contains("expired"), "{check:?}");
+        } else {
+            // The certificate ends at midnight UTC of its last day.
+            assert!(
+                check.evidence.contains(&format!("({days} days)"))
+                    || check.evidence.contains(&format!("({} days)", days - 1)),
+                "{check:?}"
+            );
+        }
+        if want != Status::Pass {
+            assert!(check.fix.contains("renew"), "{check:?}");
+        }
+    }
+
+    // Verification off: the check says it cannot tell.
+    std::fs::write(
+        dir.join("soc.toml"),
+        "[defaults]\ndanger_accept_invalid_certs = true\n[elasticsearch]\nurl = \"https://localhost:1\"\n",
+    )
+    .unwrap();
+    let config = SocConfig::load(dir.join("soc.toml")).expect("config");
+    let d = doctor::run(&config, &DoctorOptions::default()).await;
+    assert_eq!(status(&d, "elasticsearch.certificate"), Status::Skip);
+    let _ = std::fs::remove_dir_all(&dir);
+}

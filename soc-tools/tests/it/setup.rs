@@ -306,3 +306,57 @@ async fn bootstrap_with_unknown_passwords_fails_clearly() {
     assert!(err.contains("thehive.api_key"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// TheHive's connectors point at Cortex and MISP as TheHive reaches them (`thehive_url`), and
+/// the MISP connector trusts the configured CA file; a second run changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connectors_use_the_urls_thehive_reaches() {
+    let stack = support::stack("connector-urls").await;
+    let path = stack.config_path();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text
+        .replacen(
+            "superadmin = \"admin@soc.local\"",
+            "thehive_url = \"http://cortex:9001\"\nsuperadmin = \"admin@soc.local\"",
+            1,
+        )
+        .replacen(
+            "organisation = \"SOC\"",
+            "organisation = \"SOC\"\nthehive_url = \"https://misp-core\"\n\
+             thehive_ca_file = \"/etc/thehive/local-ca.crt\"",
+            1,
+        );
+    std::fs::write(&path, text).unwrap();
+    let config = SocConfig::load(&path).expect("config");
+    let first = setup::run(&config, SetupOptions::default()).await.unwrap();
+    assert!(!first.failed(), "{first:#?}");
+    let connector = |name: &str| {
+        first
+            .items
+            .iter()
+            .find(|i| i.kind == "connector" && i.name == name)
+            .map(|i| i.detail.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        connector("cortex").contains("http://cortex:9001"),
+        "{first:#?}"
+    );
+    assert!(
+        connector("misp").contains("https://misp-core"),
+        "{first:#?}"
+    );
+
+    let admin = soc_tools::clients::thehive_admin(&config).unwrap().unwrap();
+    let misp = admin.misp().config().await.unwrap();
+    assert_eq!(misp.servers[0].url, "https://misp-core/");
+    assert_eq!(
+        misp.servers[0].ws_config.as_ref().unwrap()["ssl"]["trustManager"]["stores"][0]["path"],
+        "/etc/thehive/local-ca.crt"
+    );
+    let cortex = admin.cortex().config().await.unwrap();
+    assert_eq!(cortex.servers[0].url, "http://cortex:9001/");
+
+    let second = setup::run(&config, SetupOptions::default()).await.unwrap();
+    assert!(!second.wrote(), "{second:#?}");
+}

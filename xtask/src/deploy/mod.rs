@@ -177,6 +177,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
 
 fn print_rendered(r: &Rendered) {
     println!("rendered {}", r.out.display());
+    if r.tls.ca_created {
+        println!("created the bundle's CA: {}/tls/ca.crt", r.out.display());
+    }
+    if !r.tls.issued.is_empty() {
+        println!("issued certificates: {}", r.tls.issued.join(", "));
+    }
     if r.generated.is_empty() {
         println!("all secrets kept from the existing .env");
     } else {
@@ -290,11 +296,11 @@ fn endpoints(settings: &Settings, out: &Path) -> Result<(), Box<dyn Error>> {
     let rows = [
         (
             "TheHive",
-            "http",
+            "https",
             "thehive",
             "admin@thehive.local, secrets/thehive_admin_password",
         ),
-        ("Cortex", "http", "cortex", "secrets/cortex_admin_password"),
+        ("Cortex", "https", "cortex", "secrets/cortex_admin_password"),
         (
             "MISP",
             "https",
@@ -303,19 +309,19 @@ fn endpoints(settings: &Settings, out: &Path) -> Result<(), Box<dyn Error>> {
         ),
         (
             "Kibana",
-            "http",
+            "https",
             "kibana",
             "elastic, secrets/elastic_password",
         ),
         (
             "S3",
-            "http",
+            "https",
             "s3",
             "secrets/s3_root_access_key, secrets/s3_root_secret_key",
         ),
         (
             "Node-RED",
-            "http",
+            "https",
             "node_red",
             "admin, secrets/node_red_admin_password",
         ),
@@ -326,6 +332,10 @@ fn endpoints(settings: &Settings, out: &Path) -> Result<(), Box<dyn Error>> {
             "admin, secrets/portainer_admin_password",
         ),
     ];
+    println!(
+        "\nEvery endpoint is TLS, with certificates from {}/tls/ca.crt (trust it in your browser).",
+        out.display()
+    );
     println!(
         "\n{:<10} {:<32} credentials (under {})",
         "service",
