@@ -19,6 +19,7 @@ pub mod extract;
 pub mod feed_sync;
 pub mod progress;
 pub mod report;
+pub mod rotate;
 pub mod secrets;
 pub mod serve;
 pub mod setup;

@@ -140,6 +140,18 @@ impl Secrets {
         }
     }
 
+    /// Forgets a secret (written by [`Secrets::save`]); an emptied table goes too.
+    pub fn remove(&mut self, section: &str, name: &str) {
+        if let Some(t) = self.tables.get_mut(section) {
+            if t.remove(name).is_some() {
+                self.dirty = true;
+            }
+            if t.is_empty() {
+                self.tables.remove(section);
+            }
+        }
+    }
+
     /// Whether [`Secrets::save`] has something to write.
     pub fn is_dirty(&self) -> bool {
         self.dirty

@@ -47,6 +47,15 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Replaces a credential everywhere it is used: new one stored, consumers reconfigured,
+    /// verified, old one revoked; run again after an interruption to finish it.
+    Rotate {
+        /// misp.thehive-key, cortex.thehive-key or thehive.key:LOGIN.
+        credential: String,
+        /// Read everything, change nothing: show what would happen.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// One real round trip per service with the accounts setup created (an alert, an analyzer
     /// run, a MISP search, an S3 object, cluster health); exits 1 when one fails.
     Smoke {
@@ -262,6 +271,34 @@ async fn run(cli: Cli) -> ExitCode {
         },
         Command::Setup { dry_run } => {
             let report = match setup::run(&config, SetupOptions { dry_run }).await {
+                Ok(r) => r,
+                Err(e) => return fail(cli.json, &e.to_string(), 2),
+            };
+            let mut out = std::io::stdout().lock();
+            let written = if cli.json {
+                report.write_json(&mut out)
+            } else {
+                report.write_table(&mut out)
+            };
+            if let Err(e) = written {
+                return fail(cli.json, &format!("cannot write the report: {e}"), 2);
+            }
+            if report.failed() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Rotate {
+            credential,
+            dry_run,
+        } => {
+            let credential: soc_tools::rotate::Credential = match credential.parse() {
+                Ok(c) => c,
+                Err(e) => return fail(cli.json, &e, 2),
+            };
+            let options = soc_tools::rotate::RotateOptions { dry_run };
+            let report = match soc_tools::rotate::run(&config, &credential, options).await {
                 Ok(r) => r,
                 Err(e) => return fail(cli.json, &e.to_string(), 2),
             };

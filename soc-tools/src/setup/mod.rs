@@ -13,7 +13,7 @@ mod cortex;
 mod es;
 mod misp;
 mod s3;
-mod thehive;
+pub(crate) mod thehive;
 
 use serde_json::Value;
 

@@ -119,7 +119,16 @@ pub(super) async fn run(run: &mut Run<'_>) {
         }
     }
 
-    // The connectors, pointing at the configured Cortex and MISP with the keys setup issued.
+    connectors(run, &admin, &cfg).await;
+}
+
+/// TheHive's Cortex and MISP connectors, pointing at the configured Cortex and MISP (as TheHive
+/// reaches them) with the keys in the secrets file; `soc rotate` runs it after a new key.
+pub(crate) async fn connectors(
+    run: &mut Run<'_>,
+    admin: &thehive_client::TheHive,
+    cfg: &crate::config::TheHiveConfig,
+) {
     if let Some(cortex) = run.config.cortex.clone() {
         match run.secrets.get("cortex", &cortex.thehive_user) {
             None => run.skipped(

@@ -60,6 +60,10 @@ async fn setup_and_doctor_print_no_secret() {
 
     let doctor = soc(&["doctor", "--json"], &path).await;
     assert_eq!(doctor.status.code(), Some(0), "{}", text(&doctor));
+    let rotate = soc(&["rotate", "misp.thehive-key"], &path).await;
+    assert_eq!(rotate.status.code(), Some(0), "{}", text(&rotate));
+    let unknown = soc(&["rotate", "s3.everything"], &path).await;
+    assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown));
     let smoke = soc(&["smoke"], &path).await;
     assert_eq!(smoke.status.code(), Some(0), "{}", text(&smoke));
     assert!(

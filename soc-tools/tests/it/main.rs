@@ -5,6 +5,7 @@ mod config;
 mod doctor;
 mod enrich;
 mod feed_sync;
+mod rotate;
 mod serve;
 mod setup;
 mod smoke;
