@@ -18,6 +18,9 @@
 //! - [`render_k8s`] renders the same settings and secrets for a Kubernetes cluster (ECK,
 //!   k8ssandra-operator, Garage's and StrangeBee's charts), and [`validate::k8s`] checks it.
 //!
+//! - [`upgrade::plan`] checks a new pinned set against the compatibility matrix and orders the
+//!   restarts.
+//!
 //! `cargo xtask deploy` drives them, and Docker.
 //!
 //! ```no_run
@@ -37,12 +40,15 @@ pub mod k8s;
 mod render;
 mod settings;
 pub mod tls;
+pub mod upgrade;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
 
 pub use k8s::{render_k8s, RenderedK8s};
-pub use render::{collect_issued_keys, memory_budget, parse_env, render, Rendered};
+pub use render::{
+    collect_issued_keys, memory_budget, parse_env, render, render_with_versions, Rendered,
+};
 pub use settings::{Settings, S3_BACKENDS};
 pub use validate::{validate, Finding, Report, Schemas};
 

@@ -302,6 +302,16 @@ pub struct Rendered {
 /// Renders the bundle into `out`. Secrets already in `out/.env` (or, failing that, in
 /// `out/secrets/`) are kept; missing ones are generated. Files holding secrets are 0600.
 pub fn render(out: &Path, settings: &Settings) -> Result<Rendered, Error> {
+    render_with_versions(out, settings, VERSIONS)
+}
+
+/// [`render`] with another set of pinned images than `deploy/versions.env` (an upgrade's target
+/// set, or a rollback's previous one), in the same `VAR=image` format.
+pub fn render_with_versions(
+    out: &Path,
+    settings: &Settings,
+    versions: &str,
+) -> Result<Rendered, Error> {
     make_dir(out, 0o700)?;
     let out = out
         .canonicalize()
@@ -360,7 +370,7 @@ pub fn render(out: &Path, settings: &Settings) -> Result<Rendered, Error> {
             key: "s3.backend".into(),
             message: format!("unknown S3 backend {backend:?}"),
         })?;
-    let versions = parse_env(VERSIONS);
+    let versions = parse_env(versions);
     let docker_socket = settings.get("docker.socket");
     let docker_gid = fs::metadata(&docker_socket).map(|m| m.gid()).unwrap_or(999);
 

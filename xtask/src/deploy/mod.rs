@@ -11,6 +11,9 @@
 //!   Docker); `--k8s` also renders the Kubernetes set into `DIR/k8s` (operators and charts).
 //! - `deploy validate [--out DIR]`: validate an already rendered bundle.
 //! - `deploy preflight`, `status`, `logs SERVICE`, `down`.
+//! - `deploy upgrade --to FILE`: a new pinned set, checked against the compatibility matrix,
+//!   after a backup, service by service with health gates and a rollback, then migrations and
+//!   `soc smoke` (see [`upgrade`]).
 //! - `deploy backup`: the bundle, MISP's database, an Elasticsearch snapshot to S3 and a
 //!   Cassandra snapshot, into `DIR/backups/<UTC time>/` with a manifest saying how to restore.
 
@@ -21,6 +24,7 @@ mod backup;
 mod preflight;
 mod schemas;
 mod stack;
+mod upgrade;
 
 use std::error::Error;
 use std::fs;
@@ -35,7 +39,8 @@ use stack::Compose;
 const USAGE: &str =
     "usage: cargo xtask deploy [--render-only] [--out DIR] [--settings FILE]\n       \
                      cargo xtask deploy preflight|validate|status|down|backup [--out DIR]\n       \
-                     cargo xtask deploy logs SERVICE [--out DIR]\n\
+                     cargo xtask deploy logs SERVICE [--out DIR]\n       \
+                     cargo xtask deploy upgrade --to VERSIONS_FILE [--out DIR]\n\
                      \n\
                      DIR defaults to deploy/out; FILE to deploy/settings.toml when present\n\
                      (deploy/settings.example.toml lists the settings). The Docker CLI is\n\
@@ -52,6 +57,7 @@ struct Args {
     service: Option<String>,
     render_only: bool,
     k8s: bool,
+    to: Option<PathBuf>,
     out: PathBuf,
     settings: Settings,
 }
@@ -61,6 +67,7 @@ fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
     let mut service = None;
     let mut render_only = false;
     let mut k8s = false;
+    let mut to = None;
     let mut out = root.join("deploy/out");
     let mut settings_path = None;
     let mut it = args.iter();
@@ -68,12 +75,19 @@ fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
         match a.as_str() {
             "--render-only" => render_only = true,
             "--k8s" => k8s = true,
+            "--to" => {
+                to = Some(PathBuf::from(
+                    it.next().ok_or("--to needs a versions file")?,
+                ))
+            }
             "--out" => out = PathBuf::from(it.next().ok_or("--out needs a directory")?),
             "--settings" => {
                 settings_path = Some(PathBuf::from(it.next().ok_or("--settings needs a file")?))
             }
             "-h" | "--help" => return Err(USAGE.into()),
-            "preflight" | "validate" | "status" | "down" | "backup" if command == "up" => {
+            "preflight" | "validate" | "status" | "down" | "backup" | "upgrade"
+                if command == "up" =>
+            {
                 command = a.clone();
             }
             "logs" if command == "up" => {
@@ -85,6 +99,9 @@ fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
     }
     if render_only && command != "up" {
         return Err(format!("--render-only does not go with {command}").into());
+    }
+    if (command == "upgrade") != to.is_some() {
+        return Err("upgrade takes --to FILE (a versions file), and only upgrade does".into());
     }
     if k8s && !render_only {
         return Err("--k8s renders for Kubernetes: use it with --render-only".into());
@@ -103,6 +120,7 @@ fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
         service,
         render_only,
         k8s,
+        to,
         out,
         settings,
     })
@@ -164,6 +182,30 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
             } else {
                 Err(format!("backup incomplete: {failed} parts failed").into())
             }
+        }
+        "upgrade" => {
+            let path = a.to.as_deref().ok_or("upgrade needs --to FILE")?;
+            let target =
+                fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let config = a.out.join("soc.toml");
+            let mut soc_run = |cmd: &str| soc(root, &config, cmd).map(|s| s.success());
+            let check = |dir: &Path| validate(root, dir).map_err(|e| e.to_string());
+            let mut say = |m: &str| println!("{m}");
+            let plan = upgrade::run(
+                &compose(),
+                &a.settings,
+                &target,
+                &utc_stamp()?,
+                &stack::budget,
+                Duration::from_secs(10),
+                upgrade::Hooks {
+                    soc: &mut soc_run,
+                    validate: &check,
+                    say: &mut say,
+                },
+            )?;
+            println!("upgraded: {}", plan.services().join(", "));
+            Ok(())
         }
         "down" => {
             // Volumes are kept: `down` stops the stack, it does not delete its data.

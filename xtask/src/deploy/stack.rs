@@ -169,6 +169,58 @@ pub(crate) fn start_and_wait(
     }
 }
 
+/// Polls until each of `services` is healthy (or, for a job, exited 0): after a
+/// `docker compose up --no-deps SERVICE`. Fails like [`start_and_wait`].
+pub(crate) fn wait_for(
+    compose: &Compose,
+    services: &[String],
+    budget: &dyn Fn(&str) -> Duration,
+    poll: Duration,
+    say: &mut dyn FnMut(&str),
+) -> Result<(), String> {
+    let started = Instant::now();
+    let logs = |service: &str| {
+        compose
+            .run(&["logs", "--no-color", "--tail", "50", service])
+            .unwrap_or_else(|e| format!("(no logs: {e})"))
+    };
+    loop {
+        let ps: Vec<Container> = compose
+            .ps()?
+            .into_iter()
+            .filter(|c| services.contains(&c.service))
+            .collect();
+        if let Some(c) = ps.iter().find(|c| c.failed()) {
+            return Err(format!(
+                "{} {}; its last log lines:\n{}",
+                c.service,
+                c.state,
+                logs(&c.service)
+            ));
+        }
+        let missing: Vec<&String> = services
+            .iter()
+            .filter(|s| !ps.iter().any(|c| &c.service == *s))
+            .collect();
+        let pending: Vec<&Container> = ps.iter().filter(|c| !c.done()).collect();
+        if missing.is_empty() && pending.is_empty() {
+            say(&format!("healthy: {}", services.join(", ")));
+            return Ok(());
+        }
+        if let Some(late) = services.iter().find(|s| {
+            started.elapsed() > budget(s)
+                && (missing.contains(s) || pending.iter().any(|c| &c.service == *s))
+        }) {
+            return Err(format!(
+                "{late} is not healthy after {} s; its last log lines:\n{}",
+                budget(late).as_secs(),
+                logs(late)
+            ));
+        }
+        std::thread::sleep(poll);
+    }
+}
+
 /// A table of the services: state, health, exit code.
 pub(crate) fn status_table(ps: &[Container]) -> String {
     let mut by_service: BTreeMap<&str, &Container> = BTreeMap::new();
@@ -236,7 +288,7 @@ pub(crate) mod tests {
             Stub { dir }
         }
 
-        fn ps(&self, n: &str, lines: &[(&str, &str, &str, i64)]) {
+        pub(crate) fn ps(&self, n: &str, lines: &[(&str, &str, &str, i64)]) {
             let text: String = lines
                 .iter()
                 .map(|(s, state, health, code)| {
