@@ -87,5 +87,5 @@ pub use admin::{
 pub use error::{Error, Result};
 pub use garage::{Garage, GarageKey};
 pub use provision::{bucket_policy, generate_secret, BucketAccess, Iam, Rights};
-pub use s3::{Addressing, Bucket, S3Builder, Tag, S3};
+pub use s3::{Addressing, Bucket, ObjectInfo, ObjectPage, S3Builder, Tag, S3};
 pub use soc_http::{self, RetryPolicy, SecretString};

@@ -83,6 +83,44 @@ struct Buckets {
     bucket: Vec<Bucket>,
 }
 
+/// One object of a listing.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectInfo {
+    /// The key.
+    #[serde(rename = "Key")]
+    pub key: String,
+    /// Its size in bytes.
+    #[serde(rename = "Size", default)]
+    pub size: u64,
+    /// Its entity tag, as the store gives it (quoted).
+    #[serde(rename = "ETag", default)]
+    pub etag: String,
+    /// When it was last written (ISO 8601).
+    #[serde(rename = "LastModified", default)]
+    pub last_modified: String,
+}
+
+/// One page of `ListObjectsV2`.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ObjectPage {
+    /// The objects of this page.
+    pub objects: Vec<ObjectInfo>,
+    /// The token of the next page, when the listing is truncated.
+    pub next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListBucketResult {
+    #[serde(rename = "Contents", default)]
+    contents: Vec<ObjectInfo>,
+    #[serde(rename = "IsTruncated", default)]
+    is_truncated: bool,
+    #[serde(rename = "NextContinuationToken", default)]
+    next_continuation_token: Option<String>,
+}
+
 #[derive(Deserialize)]
 struct Tagging {
     #[serde(rename = "TagSet", default)]
@@ -450,6 +488,62 @@ impl S3 {
     /// [`Error::S3`] `NoSuchKey` when it does not exist.
     pub async fn get_object(&self, bucket: &str, key: &str) -> Result<Bytes> {
         Ok(self.object(Method::GET, bucket, key)?.bytes().await?)
+    }
+
+    /// One page of the objects in a bucket under `prefix` (`ListObjectsV2`); pass the previous
+    /// page's [`ObjectPage::next`] to get the following one.
+    ///
+    /// # Errors
+    /// [`Error::S3`] (`NoSuchBucket` ...); request errors.
+    pub async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        continuation: Option<&str>,
+    ) -> Result<ObjectPage> {
+        check_bucket(bucket)?;
+        let mut r = self
+            .at(Method::GET, bucket, &[])
+            .query_pair("list-type", "2");
+        if !prefix.is_empty() {
+            r = r.query_pair("prefix", prefix);
+        }
+        if let Some(token) = continuation {
+            r = r.query_pair("continuation-token", token);
+        }
+        let url = r.url().to_string();
+        let body = r.text().await?;
+        let doc: ListBucketResult = xml::decode(&url, "ListBucketResult", &body)?;
+        Ok(ObjectPage {
+            objects: doc.contents,
+            next: if doc.is_truncated {
+                doc.next_continuation_token
+            } else {
+                None
+            },
+        })
+    }
+
+    /// Every object in a bucket under `prefix`, page after page.
+    ///
+    /// # Errors
+    /// As [`S3::list_objects`].
+    pub async fn list_all_objects(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectInfo>> {
+        let mut all = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let page = self.list_objects(bucket, prefix, next.as_deref()).await?;
+            all.extend(page.objects);
+            match page.next {
+                Some(n) if Some(&n) != next.as_ref() => next = Some(n),
+                Some(n) => {
+                    return Err(Error::InvalidInput(format!(
+                        "{bucket}: the store answered the same continuation token twice ({n})"
+                    )))
+                }
+                None => return Ok(all),
+            }
+        }
     }
 
     /// Whether an object exists (`HEAD`).

@@ -10,6 +10,7 @@
 )]
 
 pub mod alert_import;
+pub mod bucket;
 pub mod check;
 pub mod clients;
 pub mod config;

@@ -332,3 +332,42 @@ impl wiremock::Match for SignsHeader {
             })
     }
 }
+
+#[tokio::test]
+async fn lists_objects_page_by_page() {
+    let s = server().await;
+    Mock::given(method("GET"))
+        .and(path("/thehive"))
+        .and(query_param("list-type", "2"))
+        .and(query_param("prefix", "att/"))
+        .and(query_param(
+            "continuation-token",
+            "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=",
+        ))
+        .and(signed("us-east-1"))
+        .respond_with(xml(200, "list_objects_v2_last.xml"))
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/thehive"))
+        .and(query_param("list-type", "2"))
+        .and(query_param("prefix", "att/"))
+        .and(wiremock::matchers::query_param_is_missing(
+            "continuation-token",
+        ))
+        .and(signed("us-east-1"))
+        .respond_with(xml(200, "list_objects_v2.xml"))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let all = s3(&s, "us-east-1")
+        .list_all_objects("thehive", "att/")
+        .await
+        .unwrap();
+    let keys: Vec<&str> = all.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(keys, ["att/0f3c9a", "att/a&b c", "att/ff01"]);
+    assert_eq!(all[0].size, 5120);
+    assert_eq!(all[0].etag, "\"9b2cf535f27731c974343645a3985328\"");
+    assert_eq!(all[2].last_modified, "2026-11-21T10:00:00.000Z");
+}

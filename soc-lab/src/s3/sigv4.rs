@@ -145,6 +145,11 @@ pub(crate) fn verify(
     body: &[u8],
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Verified, AuthError> {
+    // S3 canonicalises the path itself: decoded, then every byte but the unreserved ones and
+    // `/` encoded once (MinIO's `EncodePath`); a client that left `&` or `=` raw in the URL
+    // signed `%26` / `%3D`.
+    let canonical_path = aws_encode(&util::percent_decode(raw_path), true);
+    let raw_path = canonical_path.as_str();
     let auth = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());

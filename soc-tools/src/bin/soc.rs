@@ -56,6 +56,11 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// A bucket of the S3 store to a directory and back (backups, moves).
+    Bucket {
+        #[command(subcommand)]
+        command: BucketCommand,
+    },
     /// One real round trip per service with the accounts setup created (an alert, an analyzer
     /// run, a MISP search, an S3 object, cluster health); exits 1 when one fails.
     Smoke {
@@ -154,6 +159,24 @@ enum WazuhCommand {
         /// The arguments integratord passes.
         #[arg(required = true, num_args = 3.., allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BucketCommand {
+    /// Copies every object of BUCKET into DIR, with a manifest of keys, sizes and SHA-256.
+    Export {
+        /// The bucket.
+        bucket: String,
+        /// The directory (created, 0700).
+        dir: PathBuf,
+    },
+    /// Puts the objects of an export in DIR back into BUCKET, after checking every file.
+    Import {
+        /// The export directory.
+        dir: PathBuf,
+        /// The bucket (created when missing).
+        bucket: String,
     },
 }
 
@@ -298,23 +321,39 @@ async fn run(cli: Cli) -> ExitCode {
                 Err(e) => return fail(cli.json, &e, 2),
             };
             let options = soc_tools::rotate::RotateOptions { dry_run };
-            let report = match soc_tools::rotate::run(&config, &credential, options).await {
-                Ok(r) => r,
-                Err(e) => return fail(cli.json, &e.to_string(), 2),
-            };
-            let mut out = std::io::stdout().lock();
-            let written = if cli.json {
-                report.write_json(&mut out)
-            } else {
-                report.write_table(&mut out)
-            };
-            if let Err(e) = written {
-                return fail(cli.json, &format!("cannot write the report: {e}"), 2);
+            match soc_tools::rotate::run(&config, &credential, options).await {
+                Ok(report) => print_report(&report, cli.json),
+                Err(e) => fail(cli.json, &e.to_string(), 2),
             }
-            if report.failed() {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
+        }
+        Command::Bucket { command } => {
+            let (result, verb) = match &command {
+                BucketCommand::Export { bucket, dir } => (
+                    soc_tools::bucket::export(&config, bucket, dir).await,
+                    "exported",
+                ),
+                BucketCommand::Import { dir, bucket } => (
+                    soc_tools::bucket::import(&config, dir, bucket).await,
+                    "imported",
+                ),
+            };
+            match result {
+                Ok(m) => {
+                    let bytes: u64 = m.objects.iter().map(|o| o.size).sum();
+                    let line = if cli.json {
+                        serde_json::json!({"bucket": m.bucket, verb: m.objects.len(), "bytes": bytes})
+                            .to_string()
+                    } else {
+                        format!(
+                            "{}: {verb} {} objects, {bytes} bytes",
+                            m.bucket,
+                            m.objects.len()
+                        )
+                    };
+                    let _ = writeln!(std::io::stdout(), "{line}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(cli.json, &e.to_string(), 1),
             }
         }
         Command::Smoke { deadline } => {

@@ -1,5 +1,6 @@
 //! End-to-end tests of `soc` against the embedded lab.
 
+mod bucket;
 mod cli;
 mod config;
 mod doctor;
