@@ -20,7 +20,7 @@ use std::process::{Command, Stdio};
 use super::stack::Compose;
 
 /// The Elasticsearch repository snapshots go to.
-const REPOSITORY: &str = "soc-s3";
+pub(crate) const REPOSITORY: &str = "soc-s3";
 
 /// One part of a backup and how it went.
 #[derive(Debug)]
@@ -29,9 +29,19 @@ pub(crate) struct Part {
     pub(crate) outcome: Result<String, String>,
 }
 
+/// Copies a bucket of the S3 store into a directory (`soc bucket export BUCKET DIR`).
+pub(crate) type Exporter<'a> = &'a mut dyn FnMut(&str, &Path) -> Result<String, String>;
+
 /// Runs a backup of the bundle in `compose.dir` into `backups/<stamp>/`. `stamp` names the
-/// snapshots too (UTC, `YYYYMMDDTHHMMSSZ`).
-pub(crate) fn run(compose: &Compose, snapshot_bucket: &str, stamp: &str) -> (PathBuf, Vec<Part>) {
+/// snapshots too (UTC, `YYYYMMDDTHHMMSSZ`). `buckets` are copied with `export` after the
+/// Elasticsearch snapshot (the snapshot bucket among them holds it).
+pub(crate) fn run(
+    compose: &Compose,
+    snapshot_bucket: &str,
+    buckets: &[String],
+    stamp: &str,
+    export: Exporter<'_>,
+) -> (PathBuf, Vec<Part>) {
     let dest = compose.dir.join("backups").join(stamp);
     let mut parts = Vec::new();
     if let Err(e) = make_private_dir(&dest) {
@@ -53,6 +63,7 @@ pub(crate) fn run(compose: &Compose, snapshot_bucket: &str, stamp: &str) -> (Pat
         name: "elasticsearch snapshot",
         outcome: es_snapshot(compose, snapshot_bucket, stamp),
     });
+    let tag = snapshot_name(stamp);
     parts.push(Part {
         name: "cassandra snapshot",
         outcome: compose
@@ -63,16 +74,34 @@ pub(crate) fn run(compose: &Compose, snapshot_bucket: &str, stamp: &str) -> (Pat
                 "nodetool",
                 "snapshot",
                 "--tag",
-                &snapshot_name(stamp),
+                &tag,
                 "thehive",
             ])
-            .map(|out| {
-                format!(
-                    "{} (inside the cassandra-data volume)",
-                    out.lines().last().unwrap_or("snapshot taken")
+            .and_then(|_| {
+                // The snapshot's files, off the volume: thehive/<table>/snapshots/<tag>/...
+                stream_out(
+                    compose,
+                    &[
+                        "exec",
+                        "-T",
+                        "cassandra",
+                        "sh",
+                        "-c",
+                        &format!(
+                            "cd /var/lib/cassandra/data && tar cf - thehive/*/snapshots/{tag}"
+                        ),
+                    ],
+                    &dest.join("cassandra.tar"),
                 )
             }),
     });
+    for bucket in buckets {
+        let dir = dest.join("s3").join(bucket);
+        parts.push(Part {
+            name: "s3 bucket",
+            outcome: export(bucket, &dir).map(|s| format!("{bucket}: {s}")),
+        });
+    }
     let manifest = manifest(stamp, snapshot_bucket, &parts);
     if let Err(e) = write_private(&dest.join("MANIFEST.md"), manifest.as_bytes()) {
         parts.push(Part {
@@ -83,11 +112,11 @@ pub(crate) fn run(compose: &Compose, snapshot_bucket: &str, stamp: &str) -> (Pat
     (dest, parts)
 }
 
-fn snapshot_name(stamp: &str) -> String {
+pub(crate) fn snapshot_name(stamp: &str) -> String {
     format!("soc-{}", stamp.to_ascii_lowercase())
 }
 
-fn make_private_dir(dir: &Path) -> Result<(), String> {
+pub(crate) fn make_private_dir(dir: &Path) -> Result<(), String> {
     fs::create_dir_all(dir)
         .and_then(|()| fs::set_permissions(dir, fs::Permissions::from_mode(0o700)))
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))
@@ -114,7 +143,12 @@ fn copy_bundle(from: &Path, to: &Path) -> Result<String, String> {
     Ok(format!("{files} files"))
 }
 
-fn copy_tree(from: &Path, to: &Path, files: &mut usize, top: bool) -> Result<(), String> {
+pub(crate) fn copy_tree(
+    from: &Path,
+    to: &Path,
+    files: &mut usize,
+    top: bool,
+) -> Result<(), String> {
     make_private_dir(to)?;
     let entries = fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
     for e in entries {
@@ -137,6 +171,25 @@ fn copy_tree(from: &Path, to: &Path, files: &mut usize, top: bool) -> Result<(),
 
 /// `mariadb-dump` inside `misp-db`, streamed into a 0600 file.
 fn misp_dump(compose: &Compose, file: &Path) -> Result<String, String> {
+    stream_out(
+        compose,
+        &[
+            "exec",
+            "-T",
+            "misp-db",
+            "sh",
+            "-c",
+            "exec mariadb-dump --single-transaction --routines --events --all-databases \
+             -uroot -p\"$MYSQL_ROOT_PASSWORD\"",
+        ],
+        file,
+    )
+    .map_err(|e| e.replace("the command", "mariadb-dump"))
+}
+
+/// `docker compose ... <args>` with its standard output streamed into a new 0600 file; an empty
+/// output is a failure.
+pub(crate) fn stream_out(compose: &Compose, args: &[&str], file: &Path) -> Result<String, String> {
     use std::os::unix::fs::OpenOptionsExt as _;
     let out = fs::OpenOptions::new()
         .write(true)
@@ -148,43 +201,53 @@ fn misp_dump(compose: &Compose, file: &Path) -> Result<String, String> {
     let dir = compose.dir.display().to_string();
     let status = Command::new(&compose.docker)
         .args(["compose", "--project-directory", &dir])
-        .args(["exec", "-T", "misp-db", "sh", "-c"])
-        .arg(
-            "exec mariadb-dump --single-transaction --routines --events --all-databases \
-             -uroot -p\"$MYSQL_ROOT_PASSWORD\"",
-        )
+        .args(args)
         .stdout(Stdio::from(out))
         .stderr(Stdio::piped())
         .output()
         .map_err(|e| format!("cannot run {}: {e}", compose.docker))?;
     if !status.status.success() {
         return Err(format!(
-            "mariadb-dump failed: {}",
+            "the command failed: {}",
             String::from_utf8_lossy(&status.stderr).trim()
         ));
     }
     let size = fs::metadata(file).map(|m| m.len()).unwrap_or(0);
     if size == 0 {
-        return Err("mariadb-dump wrote nothing".into());
+        return Err("the command wrote nothing".into());
     }
     Ok(format!("{size} bytes"))
 }
 
 /// Registers the S3 repository (idempotent) and takes a snapshot of every index, waiting for it.
-fn es_snapshot(compose: &Compose, bucket: &str, stamp: &str) -> Result<String, String> {
-    let curl = |method: &str, path: &str, body: &str| {
-        let script = format!(
-            "curl -fsS -u \"elastic:$ELASTIC_PASSWORD\" -X {method} \
-             -H 'Content-Type: application/json' 'http://localhost:9200/{path}' -d '{body}'"
-        );
-        compose.run(&["exec", "-T", "es-index", "sh", "-c", &script])
-    };
-    curl(
+/// A request to `es-index` from inside its container, with its own `elastic` password.
+pub(crate) fn es_curl(
+    compose: &Compose,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> Result<String, String> {
+    let script = format!(
+        "curl -fsS -u \"elastic:$ELASTIC_PASSWORD\" -X {method} \
+         -H 'Content-Type: application/json' 'http://localhost:9200/{path}' -d '{body}'"
+    );
+    compose.run(&["exec", "-T", "es-index", "sh", "-c", &script])
+}
+
+/// Registers the snapshot repository on the snapshot bucket (idempotent).
+pub(crate) fn es_repository(compose: &Compose, bucket: &str) -> Result<String, String> {
+    es_curl(
+        compose,
         "PUT",
         &format!("_snapshot/{REPOSITORY}"),
         &format!("{{\"type\":\"s3\",\"settings\":{{\"bucket\":\"{bucket}\",\"base_path\":\"es-index\"}}}}"),
     )
-    .map_err(|e| format!("registering the repository: {e}"))?;
+    .map_err(|e| format!("registering the repository: {e}"))
+}
+
+fn es_snapshot(compose: &Compose, bucket: &str, stamp: &str) -> Result<String, String> {
+    let curl = |method: &str, path: &str, body: &str| es_curl(compose, method, path, body);
+    es_repository(compose, bucket)?;
     let name = snapshot_name(stamp);
     let answer = curl(
         "PUT",
@@ -221,12 +284,11 @@ fn manifest(stamp: &str, bucket: &str, parts: &[Part]) -> String {
          -p\"$MYSQL_ROOT_PASSWORD\"' < misp-db.sql`.\n\
          3. Elasticsearch: register the repository as `backup` does (`PUT _snapshot/{REPOSITORY}`\n   \
          on bucket `{bucket}`, base path `es-index`), then `POST _snapshot/{REPOSITORY}/{name}/_restore`.\n\
-         4. Cassandra: the snapshot `{name}` is under\n   \
-         `/var/lib/cassandra/data/thehive/*/snapshots/{name}` in the cassandra-data volume. Copy it\n   \
-         off the host now, e.g. `docker compose exec -T cassandra tar czf - \
-         /var/lib/cassandra/data/thehive > cassandra-{stamp}.tgz`; to restore, stop TheHive, copy\n   \
-         each table's snapshot files into its table directory and run `nodetool refresh thehive <table>`.\n\
-         5. Start everything: `cargo xtask deploy`.\n"
+         4. Cassandra: `cassandra.tar` holds the snapshot `{name}` of every table\n   \
+         (`thehive/<table>/snapshots/{name}`, with each table's `schema.cql`).\n\
+         5. `s3/<bucket>/` hold the S3 buckets (`soc bucket import`).\n\
+         \n`cargo xtask deploy restore --from <this directory> --out <a fresh directory>` does all of\n\
+         the above.\n"
     ));
     m
 }
@@ -265,7 +327,18 @@ mod tests {
         stub.exec_answers("misp-db", "-- MariaDB dump\nCREATE DATABASE misp;");
         stub.exec_answers("cassandra", "Snapshot directory: soc-20261125t010203z");
         let compose = bundle(&stub);
-        let (dest, parts) = run(&compose, "es-snapshots", "20261125T010203Z");
+        let mut exported = Vec::new();
+        let buckets = ["thehive".to_string(), "es-snapshots".to_string()];
+        let (dest, parts) = run(
+            &compose,
+            "es-snapshots",
+            &buckets,
+            "20261125T010203Z",
+            &mut |b: &str, dir: &Path| {
+                exported.push((b.to_owned(), dir.to_path_buf()));
+                Ok("3 objects".into())
+            },
+        );
         for p in &parts {
             assert!(p.outcome.is_ok(), "{p:?}");
         }
@@ -279,7 +352,7 @@ mod tests {
         assert!(!dest.join("bundle/backups").exists());
         let calls = stub.calls_for(&compose.dir);
         let exec: Vec<&String> = calls.iter().filter(|c| c.starts_with("exec")).collect();
-        assert_eq!(exec.len(), 4, "{calls:?}");
+        assert_eq!(exec.len(), 5, "{calls:?}");
         assert!(exec[0].starts_with("exec -T misp-db sh -c exec mariadb-dump --single-transaction"));
         assert!(
             exec[1].contains("-X PUT")
@@ -297,6 +370,20 @@ mod tests {
             exec[3],
             "exec -T cassandra nodetool snapshot --tag soc-20261125t010203z thehive"
         );
+        assert_eq!(
+            exec[4],
+            "exec -T cassandra sh -c cd /var/lib/cassandra/data && tar cf - \
+             thehive/*/snapshots/soc-20261125t010203z"
+        );
+        assert_eq!(mode(&dest.join("cassandra.tar")), 0o600);
+        assert_eq!(
+            exported,
+            [
+                ("thehive".to_string(), dest.join("s3/thehive")),
+                ("es-snapshots".to_string(), dest.join("s3/es-snapshots")),
+            ],
+            "both buckets, after the snapshot"
+        );
         // Passwords are read from the containers' own environment, never passed from here.
         for c in &calls {
             for (i, _) in c.match_indices("PASSWORD") {
@@ -309,7 +396,7 @@ mod tests {
         }
         let manifest = fs::read_to_string(dest.join("MANIFEST.md")).unwrap();
         assert!(manifest.contains("| elasticsearch snapshot | ok: soc-s3/soc-20261125t010203z in bucket es-snapshots |"), "{manifest}");
-        assert!(manifest.contains("nodetool refresh"), "{manifest}");
+        assert!(manifest.contains("deploy restore --from"), "{manifest}");
     }
 
     #[test]
@@ -319,7 +406,13 @@ mod tests {
         stub.exec_answers("misp-db", "-- dump");
         stub.exec_answers("cassandra", "Snapshot directory: x");
         let compose = bundle(&stub);
-        let (dest, parts) = run(&compose, "es-snapshots", "20261125T010203Z");
+        let (dest, parts) = run(
+            &compose,
+            "es-snapshots",
+            &[],
+            "20261125T010203Z",
+            &mut |_, _| Ok(String::new()),
+        );
         let failed: Vec<&str> = parts
             .iter()
             .filter(|p| p.outcome.is_err())
@@ -342,7 +435,9 @@ mod tests {
         let stub = Stub::new();
         stub.exec_answers("misp-db", "");
         let compose = bundle(&stub);
-        let (_, parts) = run(&compose, "b", "20261125T010203Z");
+        let (_, parts) = run(&compose, "b", &[], "20261125T010203Z", &mut |_, _| {
+            Ok(String::new())
+        });
         let misp = parts.iter().find(|p| p.name == "misp database").unwrap();
         assert_eq!(
             misp.outcome.as_ref().unwrap_err(),

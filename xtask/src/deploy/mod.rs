@@ -14,6 +14,8 @@
 //! - `deploy upgrade --to FILE`: a new pinned set, checked against the compatibility matrix,
 //!   after a backup, service by service with health gates and a rollback, then migrations and
 //!   `soc smoke` (see [`upgrade`]).
+//! - `deploy restore --from BACKUP --out DIR`: a backup brought back as a fresh deployment
+//!   (see [`restore`]).
 //! - `deploy backup`: the bundle, MISP's database, an Elasticsearch snapshot to S3 and a
 //!   Cassandra snapshot, into `DIR/backups/<UTC time>/` with a manifest saying how to restore.
 
@@ -22,6 +24,7 @@
 
 mod backup;
 mod preflight;
+mod restore;
 mod schemas;
 mod stack;
 mod upgrade;
@@ -40,7 +43,8 @@ const USAGE: &str =
     "usage: cargo xtask deploy [--render-only] [--out DIR] [--settings FILE]\n       \
                      cargo xtask deploy preflight|validate|status|down|backup [--out DIR]\n       \
                      cargo xtask deploy logs SERVICE [--out DIR]\n       \
-                     cargo xtask deploy upgrade --to VERSIONS_FILE [--out DIR]\n\
+                     cargo xtask deploy upgrade --to VERSIONS_FILE [--out DIR]\n       \
+                     cargo xtask deploy restore --from BACKUP_DIR --out NEW_DIR\n\
                      \n\
                      DIR defaults to deploy/out; FILE to deploy/settings.toml when present\n\
                      (deploy/settings.example.toml lists the settings). The Docker CLI is\n\
@@ -58,6 +62,7 @@ struct Args {
     render_only: bool,
     k8s: bool,
     to: Option<PathBuf>,
+    from: Option<PathBuf>,
     out: PathBuf,
     settings: Settings,
 }
@@ -68,6 +73,7 @@ fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
     let mut render_only = false;
     let mut k8s = false;
     let mut to = None;
+    let mut from = None;
     let mut out = root.join("deploy/out");
     let mut settings_path = None;
     let mut it = args.iter();
@@ -80,12 +86,17 @@ fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
                     it.next().ok_or("--to needs a versions file")?,
                 ))
             }
+            "--from" => {
+                from = Some(PathBuf::from(
+                    it.next().ok_or("--from needs a backup directory")?,
+                ))
+            }
             "--out" => out = PathBuf::from(it.next().ok_or("--out needs a directory")?),
             "--settings" => {
                 settings_path = Some(PathBuf::from(it.next().ok_or("--settings needs a file")?))
             }
             "-h" | "--help" => return Err(USAGE.into()),
-            "preflight" | "validate" | "status" | "down" | "backup" | "upgrade"
+            "preflight" | "validate" | "status" | "down" | "backup" | "upgrade" | "restore"
                 if command == "up" =>
             {
                 command = a.clone();
@@ -99,6 +110,9 @@ fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
     }
     if render_only && command != "up" {
         return Err(format!("--render-only does not go with {command}").into());
+    }
+    if (command == "restore") != from.is_some() {
+        return Err("restore takes --from BACKUP_DIR, and only restore does".into());
     }
     if (command == "upgrade") != to.is_some() {
         return Err("upgrade takes --to FILE (a versions file), and only upgrade does".into());
@@ -121,6 +135,7 @@ fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
         render_only,
         k8s,
         to,
+        from,
         out,
         settings,
     })
@@ -168,7 +183,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         "backup" => {
             let stamp = utc_stamp()?;
             let bucket = a.settings.get("s3.snapshot_bucket");
-            let (dest, parts) = backup::run(&compose(), &bucket, &stamp);
+            let buckets = [a.settings.get("s3.bucket"), bucket.clone()];
+            let config = a.out.join("soc.toml");
+            let mut export = |b: &str, dir: &Path| soc_bucket(root, &config, "export", b, dir);
+            let (dest, parts) = backup::run(&compose(), &bucket, &buckets, &stamp, &mut export);
             for p in &parts {
                 match &p.outcome {
                     Ok(s) => println!("ok      {:<24} {s}", p.name),
@@ -189,6 +207,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
                 fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
             let config = a.out.join("soc.toml");
             let mut soc_run = |cmd: &str| soc(root, &config, cmd).map(|s| s.success());
+            let mut export = |b: &str, dir: &Path| soc_bucket(root, &config, "export", b, dir);
             let check = |dir: &Path| validate(root, dir).map_err(|e| e.to_string());
             let mut say = |m: &str| println!("{m}");
             let plan = upgrade::run(
@@ -200,11 +219,40 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
                 Duration::from_secs(10),
                 upgrade::Hooks {
                     soc: &mut soc_run,
+                    export: &mut export,
                     validate: &check,
                     say: &mut say,
                 },
             )?;
             println!("upgraded: {}", plan.services().join(", "));
+            Ok(())
+        }
+        "restore" => {
+            let from = a.from.as_deref().ok_or("restore needs --from BACKUP_DIR")?;
+            let from = from
+                .canonicalize()
+                .map_err(|e| format!("{}: {e}", from.display()))?;
+            let config = a.out.join("soc.toml");
+            let mut import = |dir: &Path, b: &str| soc_bucket(root, &config, "import", b, dir);
+            let mut smoke = || soc(root, &config, "smoke").map(|s| s.success());
+            let mut say = |m: &str| println!("{m}");
+            let parts = restore::run(
+                &compose(),
+                &from,
+                &stack::budget,
+                Duration::from_secs(10),
+                restore::Hooks {
+                    import: &mut import,
+                    smoke: &mut smoke,
+                    say: &mut say,
+                },
+            )?;
+            for p in &parts {
+                if let Ok(s) = &p.outcome {
+                    println!("ok      {:<24} {s}", p.name);
+                }
+            }
+            println!("restored into {}", a.out.display());
             Ok(())
         }
         "down" => {
@@ -330,6 +378,45 @@ fn soc(root: &Path, config: &Path, command: &str) -> Result<std::process::ExitSt
         .arg(command)
         .status()
         .map_err(|e| format!("cannot run soc {command}: {e}"))
+}
+
+/// `soc bucket export BUCKET DIR` or `soc bucket import DIR BUCKET` with the bundle's soc.toml.
+fn soc_bucket(
+    root: &Path,
+    config: &Path,
+    verb: &str,
+    bucket: &str,
+    dir: &Path,
+) -> Result<String, String> {
+    let mut cmd =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root)
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "soc-tools",
+            "--bin",
+            "soc",
+            "--",
+        ])
+        .arg("--config")
+        .arg(config)
+        .args(["bucket", verb]);
+    if verb == "export" {
+        cmd.arg(bucket).arg(dir);
+    } else {
+        cmd.arg(dir).arg(bucket);
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run soc bucket {verb}: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
 }
 
 /// Where each service answers, and where its credentials are.

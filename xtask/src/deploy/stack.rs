@@ -272,6 +272,7 @@ pub(crate) mod tests {
                  case \"$*\" in\n\
                  *' exec -T '*)\n\
                    svc=$6\n\
+                   cat >> '{d}/stdin.'$svc\n\
                    if [ -f '{d}/exec.fails.'$svc ]; then cat '{d}/exec.fails.'$svc >&2; exit 1; fi\n\
                    [ -f '{d}/exec.'$svc ] && cat '{d}/exec.'$svc ;;\n\
                  *' ps '*)\n\

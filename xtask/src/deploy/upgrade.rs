@@ -26,6 +26,7 @@ use super::stack::{self, Compose};
 /// validation of a rendered bundle, and where to say what happens.
 pub(crate) struct Hooks<'a> {
     pub(crate) soc: &'a mut dyn FnMut(&str) -> Result<bool, String>,
+    pub(crate) export: backup::Exporter<'a>,
     pub(crate) validate: &'a dyn Fn(&Path) -> Result<(), String>,
     pub(crate) say: &'a mut dyn FnMut(&str),
 }
@@ -73,7 +74,9 @@ pub(crate) fn run(
         ));
     }
 
-    let (backup_dir, parts) = backup::run(compose, &settings.get("s3.snapshot_bucket"), stamp);
+    let snapshots = settings.get("s3.snapshot_bucket");
+    let buckets = [settings.get("s3.bucket"), snapshots.clone()];
+    let (backup_dir, parts) = backup::run(compose, &snapshots, &buckets, stamp, hooks.export);
     let failed: Vec<String> = parts
         .iter()
         .filter_map(|p| p.outcome.as_ref().err().map(|e| format!("{}: {e}", p.name)))
@@ -236,6 +239,7 @@ mod tests {
             Duration::from_millis(5),
             Hooks {
                 soc: &mut soc,
+                export: &mut |b: &str, _: &Path| Ok(format!("{b} exported")),
                 validate: &validate,
                 say: &mut say,
             },
