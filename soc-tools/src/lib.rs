@@ -18,6 +18,7 @@ pub mod doctor;
 pub mod enrich;
 pub mod extract;
 pub mod feed_sync;
+pub mod housekeeping;
 pub mod progress;
 pub mod report;
 pub mod rotate;

@@ -61,6 +61,13 @@ enum Command {
         #[command(subcommand)]
         command: BucketCommand,
     },
+    /// Retention: indices put under their policy, Cortex jobs past `[cortex] job_retention`
+    /// deleted. Shows the plan; `--apply` carries it out.
+    Prune {
+        /// Carry the plan out.
+        #[arg(long)]
+        apply: bool,
+    },
     /// One real round trip per service with the accounts setup created (an alert, an analyzer
     /// run, a MISP search, an S3 object, cluster health); exits 1 when one fails.
     Smoke {
@@ -355,6 +362,17 @@ async fn run(cli: Cli) -> ExitCode {
                 }
                 Err(e) => fail(cli.json, &e.to_string(), 1),
             }
+        }
+        Command::Prune { apply } => {
+            let plan = soc_tools::housekeeping::plan(&config).await;
+            let report = soc_tools::housekeeping::prune(&config, &plan, !apply).await;
+            if !apply && !report.items.is_empty() && !cli.json {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "the plan; run with --apply to carry it out"
+                );
+            }
+            print_report(&report, cli.json)
         }
         Command::Smoke { deadline } => {
             let deadline = match soc_tools::config::parse_duration(&deadline) {

@@ -136,6 +136,10 @@ impl SecretRefOnly {
 pub struct CortexConfig {
     /// Base URL.
     pub url: url::Url,
+    /// How long analyzer jobs are kept (`"90d"`): `soc doctor` reports older ones and
+    /// `soc prune` deletes them. Unset, nothing is deleted.
+    #[serde(default)]
+    pub job_retention: Option<String>,
     /// Cortex's URL as TheHive reaches it, for TheHive's Cortex connector (in the deploy bundle
     /// `http://cortex:9001`, the service on the internal network). Defaults to `url`.
     #[serde(default)]

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 mod certs;
 mod host;
+mod housekeeping;
 mod services;
 
 use crate::config::SocConfig;
@@ -185,6 +186,7 @@ pub async fn run(config: &SocConfig, options: &DoctorOptions) -> Diagnosis {
     elasticsearch(config, &mut d).await;
     s3(config, options, secrets.as_ref(), &mut d).await;
     certs::certificates(config, &mut d).await;
+    housekeeping::checks(config, &mut d).await;
     if options.host {
         host(options, &mut d);
     }

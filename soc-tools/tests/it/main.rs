@@ -6,6 +6,7 @@ mod config;
 mod doctor;
 mod enrich;
 mod feed_sync;
+mod housekeeping;
 mod rotate;
 mod serve;
 mod setup;

@@ -1,0 +1,160 @@
+//! Housekeeping checks: what grows without bound (see [`crate::housekeeping`]).
+//!
+//! - `elasticsearch.ilm-coverage`: every index matching a template with a retention policy
+//!   follows it (warning otherwise: ILM never deletes the others).
+//! - `elasticsearch.index-growth`: the indices' total size, the largest ones (warning for an
+//!   index over [`LARGE_INDEX`]: a shard that size slows recovery, and nothing rolls it over).
+//! - `cortex.old-jobs`: analyzer jobs older than `[cortex] job_retention` (warning) or, without
+//!   one, than 90 days (reported).
+
+use super::{Diagnosis, Status};
+use crate::clients;
+use crate::config::SocConfig;
+use crate::housekeeping::{self, DEFAULT_JOB_RETENTION};
+
+/// An index larger than this is reported.
+pub(crate) const LARGE_INDEX: u64 = 50 << 30;
+
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
+}
+
+pub(super) async fn checks(config: &SocConfig, d: &mut Diagnosis) {
+    if config.elasticsearch.is_some() {
+        match housekeeping::unmanaged_indices(config).await {
+            Ok(u) if u.is_empty() => d.push(
+                "elasticsearch.ilm-coverage",
+                Status::Pass,
+                "every index of a template with a retention policy follows it",
+                "",
+            ),
+            Ok(u) => {
+                let names: Vec<String> = u
+                    .iter()
+                    .take(5)
+                    .map(|x| format!("{} ({})", x.index, x.policy))
+                    .collect();
+                d.push(
+                    "elasticsearch.ilm-coverage",
+                    Status::Warn,
+                    format!(
+                        "{} indices outside their retention policy: {}{}",
+                        u.len(),
+                        names.join(", "),
+                        if u.len() > 5 { ", ..." } else { "" }
+                    ),
+                    "soc prune --apply puts them under their policy (ILM then deletes them on time)",
+                );
+            }
+            Err(e) => d.push(
+                "elasticsearch.ilm-coverage",
+                Status::Skip,
+                format!("not checked: {e}"),
+                "",
+            ),
+        }
+        if let Ok(Some(es)) = clients::elasticsearch(config) {
+            match es.indices().list(None).await {
+                Ok(list) => {
+                    let mut sized: Vec<(u64, String)> = list
+                        .iter()
+                        .filter(|i| !i.index.starts_with('.'))
+                        .map(|i| (i.store_size.flatten().unwrap_or(0), i.index.clone()))
+                        .collect();
+                    sized.sort_by(|a, b| b.cmp(a));
+                    let total: u64 = sized.iter().map(|(s, _)| s).sum();
+                    let top: Vec<String> = sized
+                        .iter()
+                        .take(3)
+                        .map(|(s, n)| format!("{n} {}", gib(*s)))
+                        .collect();
+                    let evidence = format!(
+                        "{} indices, {} in all{}{}",
+                        sized.len(),
+                        gib(total),
+                        if top.is_empty() { "" } else { "; largest: " },
+                        top.join(", ")
+                    );
+                    let large: Vec<&String> = sized
+                        .iter()
+                        .filter(|(s, _)| *s > LARGE_INDEX)
+                        .map(|(_, n)| n)
+                        .collect();
+                    if large.is_empty() {
+                        d.push("elasticsearch.index-growth", Status::Pass, evidence, "");
+                    } else {
+                        d.push(
+                            "elasticsearch.index-growth",
+                            Status::Warn,
+                            evidence,
+                            format!(
+                                "{} over {}: write through an alias with a rollover \
+                                 ([[elasticsearch.retention]] rollover_after)",
+                                large
+                                    .iter()
+                                    .map(|s| s.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                                gib(LARGE_INDEX)
+                            ),
+                        );
+                    }
+                }
+                Err(e) => d.push(
+                    "elasticsearch.index-growth",
+                    Status::Skip,
+                    format!("not checked: {e}"),
+                    "",
+                ),
+            }
+        }
+    }
+    if config.cortex.is_some() {
+        let (keep, configured) = match housekeeping::job_retention(config) {
+            Ok(Some(k)) => (k, true),
+            Ok(None) => (DEFAULT_JOB_RETENTION, false),
+            Err(e) => {
+                d.push(
+                    "cortex.old-jobs",
+                    Status::Fail,
+                    e,
+                    "a duration like \"90d\"",
+                );
+                return;
+            }
+        };
+        let days = keep.as_secs() / 86_400;
+        match housekeeping::old_jobs(config, keep).await {
+            Ok(jobs) if jobs.is_empty() => d.push(
+                "cortex.old-jobs",
+                Status::Pass,
+                format!("no analyzer job older than {days} days"),
+                "",
+            ),
+            Ok(jobs) if configured => d.push(
+                "cortex.old-jobs",
+                Status::Warn,
+                format!(
+                    "{} analyzer jobs older than the {days}-day retention",
+                    jobs.len()
+                ),
+                "soc prune --apply deletes them",
+            ),
+            Ok(jobs) => d.push(
+                "cortex.old-jobs",
+                Status::Pass,
+                format!(
+                    "{} analyzer jobs older than {days} days are kept (no [cortex] job_retention)",
+                    jobs.len()
+                ),
+                "",
+            ),
+            Err(e) => d.push(
+                "cortex.old-jobs",
+                Status::Skip,
+                format!("not checked: {e}"),
+                "",
+            ),
+        }
+    }
+}
