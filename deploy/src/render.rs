@@ -84,6 +84,11 @@ const TEMPLATES: &[Template] = &[
         only_backend: None,
     },
     Template {
+        out: "config/init/es-index-setup.sh",
+        text: include_str!("../templates/init/es-index-setup.sh"),
+        only_backend: None,
+    },
+    Template {
         out: "config/init/es-siem-setup.sh",
         text: include_str!("../templates/init/es-siem-setup.sh"),
         only_backend: None,
@@ -122,6 +127,10 @@ const SECRETS: &[(&str, Kind)] = &[
     ("ELASTIC_PASSWORD", Kind::Alnum(40)),
     ("KIBANA_SYSTEM_PASSWORD", Kind::Alnum(40)),
     ("KIBANA_ENCRYPTION_KEY", Kind::Alnum(48)),
+    ("THEHIVE_ES_PASSWORD", Kind::Alnum(40)),
+    ("CORTEX_ES_PASSWORD", Kind::Alnum(40)),
+    ("LOGSTASH_ES_PASSWORD", Kind::Alnum(40)),
+    ("ELASTALERT_ES_PASSWORD", Kind::Alnum(40)),
     ("THEHIVE_SECRET", Kind::Alnum(64)),
     ("THEHIVE_ADMIN_PASSWORD", Kind::Password(32)),
     ("CORTEX_SECRET", Kind::Alnum(64)),
@@ -602,6 +611,9 @@ fn memory_of(compose: &str, profiles: &[String]) -> u64 {
             enabled = true;
         } else if let Some(v) = t.strip_prefix("mem_limit:") {
             limit = crate::validate::compose::parse_size(v.trim()).unwrap_or(0);
+        } else if t == "restart: \"no\"" {
+            // One-shot jobs exit before the stack is up.
+            enabled = false;
         } else if let Some(v) = t.strip_prefix("profiles:") {
             enabled = profiles.iter().any(|p| v.contains(&format!("\"{p}\"")));
         }

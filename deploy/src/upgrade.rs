@@ -34,7 +34,10 @@ pub const ORDER: &[(&str, &[&str])] = &[
     ("KIBANA_IMAGE", &["kibana"]),
     ("LOGSTASH_IMAGE", &["logstash"]),
     ("ELASTALERT_IMAGE", &["elastalert"]),
-    ("CURL_IMAGE", &["s3-init", "es-siem-setup"]),
+    (
+        "CURL_IMAGE",
+        &["s3-init", "es-index-setup", "es-siem-setup"],
+    ),
     ("PROXY_IMAGE", &["proxy"]),
     ("NODE_RED_IMAGE", &["node-red"]),
     ("PORTAINER_IMAGE", &["portainer"]),

@@ -797,6 +797,10 @@ fn semantic(dir: &Path, model: &Model, report: &mut Report) {
                     seen.push((p, name.as_str()));
                 }
             }
+            // One-shot jobs exit before the stack is up: only long-lived services count.
+            if !long_lived(s) {
+                continue;
+            }
             memory += s["mem_limit"]
                 .as_str()
                 .and_then(parse_size)
