@@ -84,6 +84,11 @@ const TEMPLATES: &[Template] = &[
         only_backend: None,
     },
     Template {
+        out: "config/init/cassandra-init.sh",
+        text: include_str!("../templates/init/cassandra-init.sh"),
+        only_backend: None,
+    },
+    Template {
         out: "config/init/es-index-setup.sh",
         text: include_str!("../templates/init/es-index-setup.sh"),
         only_backend: None,
@@ -135,9 +140,9 @@ const SECRETS: &[(&str, Kind)] = &[
     ("THEHIVE_ADMIN_PASSWORD", Kind::Password(32)),
     ("CORTEX_SECRET", Kind::Alnum(64)),
     ("CORTEX_ADMIN_PASSWORD", Kind::Password(32)),
-    // Used by the Kubernetes rendering (K8ssandra's superuser); the compose stack's Cassandra
-    // has no authentication yet.
+    // Cassandra's administrator (cassandra-init; K8ssandra's superuser on Kubernetes).
     ("CASSANDRA_SUPERUSER_PASSWORD", Kind::Alnum(32)),
+    ("CASSANDRA_THEHIVE_PASSWORD", Kind::Alnum(32)),
     ("S3_ROOT_ACCESS_KEY", Kind::GarageKeyId),
     ("S3_ROOT_SECRET_KEY", Kind::Hex(64)),
     ("GARAGE_RPC_SECRET", Kind::Hex(64)),

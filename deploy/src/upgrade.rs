@@ -19,7 +19,7 @@ use crate::render::parse_env;
 
 /// The services of the bundle by the image variable they run, in restart order.
 pub const ORDER: &[(&str, &[&str])] = &[
-    ("CASSANDRA_IMAGE", &["cassandra"]),
+    ("CASSANDRA_IMAGE", &["cassandra", "cassandra-init"]),
     ("ES_INDEX_IMAGE", &["es-index"]),
     ("ES_SIEM_IMAGE", &["es-siem"]),
     ("MARIADB_IMAGE", &["misp-db"]),
@@ -38,6 +38,7 @@ pub const ORDER: &[(&str, &[&str])] = &[
         "CURL_IMAGE",
         &["s3-init", "es-index-setup", "es-siem-setup"],
     ),
+    ("DOCKER_PROXY_IMAGE", &["docker-proxy"]),
     ("PROXY_IMAGE", &["proxy"]),
     ("NODE_RED_IMAGE", &["node-red"]),
     ("PORTAINER_IMAGE", &["portainer"]),
@@ -262,7 +263,10 @@ mod tests {
         let target = with(&target, "CASSANDRA_IMAGE", "cassandra:4.1.13");
         let target = with(&target, "PROXY_IMAGE", "nginx:1.28.1-alpine");
         let p = plan(VERSIONS, &target).unwrap();
-        assert_eq!(p.services(), ["cassandra", "thehive", "proxy"]);
+        assert_eq!(
+            p.services(),
+            ["cassandra", "cassandra-init", "thehive", "proxy"]
+        );
         assert_eq!(p.changes[1].from, "strangebee/thehive:5.7.5");
     }
 

@@ -14,7 +14,8 @@
 //! - named volumes, networks and secrets are declared at the top level; bind mounts, `env_file`s
 //!   and secret files under the bundle exist;
 //! - no seed default credential (`minioadmin`, `changeme`, `secret`...) in any value or in `.env`,
-//!   and no secret's value written into the compose file itself;
+//!   and no secret's value written into the compose file itself (a one-shot job may be given an
+//!   image's known initial password, as `*_IMAGE_DEFAULT_PASSWORD`, to replace it);
 //! - ports are published only by edge services (`org.soc-toolkit.edge: "true"`: the TLS proxy,
 //!   Logstash's Beats input): everything else is reached through the proxy.
 
@@ -838,6 +839,16 @@ fn semantic(dir: &Path, model: &Model, report: &mut Report) {
     let mut all = Vec::new();
     strings(doc, String::new(), "", &mut all);
     for (at, key, value) in all {
+        // The one place a known initial password may appear: given to a one-shot job that
+        // replaces it (`*_IMAGE_DEFAULT_PASSWORD`, e.g. Cassandra's).
+        let job = at
+            .strip_prefix("services.")
+            .and_then(|r| r.split('.').next())
+            .and_then(|name| services.get(name))
+            .is_some_and(|svc| !long_lived(svc));
+        if job && key.ends_with("_IMAGE_DEFAULT_PASSWORD") {
+            continue;
+        }
         let lower = value.to_ascii_lowercase();
         let assignment = value
             .split_once('=')

@@ -9,7 +9,8 @@
 //!   required options (`hive_connection` with host, port and key; `hive_alert_config` with `type`
 //!   and `source`; no duplicate observable mapping, which TheHive answers with a 400). The host
 //!   has no path: ElastAlert2 appends the API path after the port, so a context path breaks it.
-//! - YAML and TOML files parse; shell scripts pass `sh -n`; env files are `KEY=VALUE` lines.
+//! - YAML and TOML files parse; shell scripts pass `sh -n` (`bash -n` for a `#!/bin/bash` one);
+//!   env files are `KEY=VALUE` lines.
 //! - `soc.toml`: parses, and every `{ file = ... }` it names exists, except the keys the running
 //!   stack issues on first setup ([`RUNTIME_SECRETS`]).
 
@@ -450,8 +451,18 @@ fn elastalert_rule(rel: &str, doc: &Value, schemas: Option<&Schemas>, report: &m
 }
 
 fn shell(path: &Path, rel: &str, report: &mut Report) {
-    match Command::new("sh").arg("-n").arg(path).output() {
-        Ok(o) if o.status.success() => report.checked.push(format!("{rel}: sh -n")),
+    // The interpreter the script names (`#!/bin/bash`), else POSIX sh.
+    let first = fs::read_to_string(path)
+        .ok()
+        .and_then(|t| t.lines().next().map(str::to_owned))
+        .unwrap_or_default();
+    let shell = if first.starts_with("#!") && first.contains("bash") {
+        "bash"
+    } else {
+        "sh"
+    };
+    match Command::new(shell).arg("-n").arg(path).output() {
+        Ok(o) if o.status.success() => report.checked.push(format!("{rel}: {shell} -n")),
         Ok(o) => report.find(
             rel,
             "",

@@ -194,11 +194,12 @@ pub(crate) fn run(
 pub(crate) fn cassandra_script(tag: &str) -> String {
     format!(
         "set -e; cd /var/lib/cassandra/restore; \
-         cqlsh -e \"CREATE KEYSPACE IF NOT EXISTS thehive WITH replication = \
+         cq() {{ cqlsh -u soc_admin -p \"$CASSANDRA_SUPERUSER_PASSWORD\" \"$@\"; }}; \
+         cq -e \"CREATE KEYSPACE IF NOT EXISTS thehive WITH replication = \
          {{'class': 'SimpleStrategy', 'replication_factor': 1}}\"; \
          n=0; for d in thehive/*/snapshots/{tag}; do \
          t=$(basename \"$(dirname \"$(dirname \"$d\")\")\"); t=${{t%-*}}; \
-         if [ -f \"$d/schema.cql\" ]; then cqlsh -f \"$d/schema.cql\" || true; fi; \
+         if [ -f \"$d/schema.cql\" ]; then cq -f \"$d/schema.cql\" || true; fi; \
          nodetool import thehive \"$t\" \"$PWD/$d\"; n=$((n+1)); done; \
          echo \"$n tables imported\""
     )

@@ -247,10 +247,12 @@ mod tests {
     }
 
     fn ps_all_healthy(s: &Setup, services: &[&str]) {
-        let lines: Vec<(&str, &str, &str, i64)> = services
+        let mut lines: Vec<(&str, &str, &str, i64)> = services
             .iter()
             .map(|n| (*n, "running", "healthy", 0))
             .collect();
+        // Cassandra's role job runs with it, and exits.
+        lines.push(("cassandra-init", "exited", "", 0));
         s.stub.ps("last", &lines);
     }
 
@@ -271,7 +273,10 @@ mod tests {
         );
         let mut socs = Vec::new();
         let plan = upgrade(&s, &to, &mut socs).unwrap();
-        assert_eq!(plan.services(), ["cassandra", "thehive", "misp-core"]);
+        assert_eq!(
+            plan.services(),
+            ["cassandra", "cassandra-init", "thehive", "misp-core"]
+        );
         let calls = s.stub.calls_for(&s.compose.dir);
         let moves: Vec<&String> = calls
             .iter()
@@ -282,6 +287,8 @@ mod tests {
             [
                 "pull --quiet cassandra",
                 "up --detach --no-deps cassandra",
+                "pull --quiet cassandra-init",
+                "up --detach --no-deps cassandra-init",
                 "pull --quiet thehive",
                 "up --detach --no-deps thehive",
                 "pull --quiet misp-core",
@@ -353,6 +360,7 @@ mod tests {
             "last",
             &[
                 ("cassandra", "running", "healthy", 0),
+                ("cassandra-init", "exited", "", 0),
                 ("thehive", "running", "unhealthy", 0),
             ],
         );
@@ -380,8 +388,10 @@ mod tests {
             ups,
             [
                 "up --detach --no-deps cassandra",
+                "up --detach --no-deps cassandra-init",
                 "up --detach --no-deps thehive",
                 "up --detach --no-deps cassandra",
+                "up --detach --no-deps cassandra-init",
                 "up --detach --no-deps thehive",
             ],
             "both moved services started again on their previous images"
