@@ -24,6 +24,7 @@
 //! `misp:type=`. An alert is `type` = `[feed_sync.to_thehive].alert_type`, `source` = `misp`,
 //! `sourceRef` = the event's UUID: a second run finds the alert and creates nothing.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::TryStreamExt as _;
@@ -262,6 +263,15 @@ pub async fn run_once(config: &SocConfig) -> Result<Report, FeedSyncError> {
         progress.inc(1);
     }
     progress.finish_and_clear();
+    let fetched: Vec<String> = report
+        .items
+        .iter()
+        .filter(|i| i.kind == "feed" && i.outcome == Outcome::Changed)
+        .map(|i| i.name.clone())
+        .collect();
+    if let Err(e) = record_fetched(config, &fetched) {
+        report.push("soc", "state", "feed-sync", Outcome::Failed, e);
+    }
     if config.feed_sync.to_thehive.is_some() {
         to_thehive(config, &misp, &mut report).await?;
     }
@@ -451,6 +461,42 @@ fn fastrand_unit() -> f64 {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     f64::from(nanos % 1_000_000) / 1_000_000.0
+}
+
+/// Where feed-sync records when each feed was last fetched: beside the secrets file.
+pub fn state_path(config: &SocConfig) -> std::path::PathBuf {
+    config
+        .secrets_file
+        .parent()
+        .map(|d| d.join("feed-sync-state.json"))
+        .unwrap_or_else(|| "feed-sync-state.json".into())
+}
+
+/// When each feed was last fetched successfully (Unix seconds), as recorded by feed-sync.
+pub fn last_fetched(config: &SocConfig) -> Result<BTreeMap<String, i64>, String> {
+    let path = state_path(config);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a feed-sync state file: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+fn record_fetched(config: &SocConfig, feeds: &[String]) -> Result<(), String> {
+    if feeds.is_empty() {
+        return Ok(());
+    }
+    let mut state = last_fetched(config)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    for f in feeds {
+        state.insert(f.clone(), now);
+    }
+    let path = state_path(config);
+    let text = serde_json::to_string_pretty(&state).map_err(|e| e.to_string())?;
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 #[cfg(test)]

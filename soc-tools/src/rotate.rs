@@ -11,6 +11,10 @@
 //! | `misp.thehive-key` | the auth key of MISP's TheHive user (`[misp] thehive_user`); MISP holds both keys until the old one is deleted | TheHive's MISP connector |
 //! | `cortex.thehive-key` | the API key of Cortex's TheHive user (`[cortex] thehive_user`); Cortex replaces it at once | TheHive's Cortex connector |
 //! | `thehive.key:LOGIN` | the API key of a TheHive user setup created with a key (`[[thehive.users]]`) | the secrets file (its other consumers read it there) |
+//! | `s3.user:NAME` | the secret of a bucket user setup created (`[[s3.buckets]] user`); the store replaces it at once | the secrets file; services configured with it by file (TheHive's storage) restart to read it |
+//!
+//! Elasticsearch passwords are not rotated here yet: the deploy bundle's services read theirs
+//! from their configuration, so their rotation belongs with a re-render and restart.
 
 use std::str::FromStr;
 
@@ -31,6 +35,8 @@ pub enum Credential {
     CortexTheHiveKey,
     /// A TheHive user's API key.
     TheHiveUserKey(String),
+    /// The secret of a bucket user setup created in the S3 store.
+    S3UserSecret(String),
 }
 
 impl FromStr for Credential {
@@ -40,15 +46,18 @@ impl FromStr for Credential {
         match s {
             "misp.thehive-key" => Ok(Credential::MispTheHiveKey),
             "cortex.thehive-key" => Ok(Credential::CortexTheHiveKey),
-            _ => match s.strip_prefix("thehive.key:") {
-                Some(login) if !login.is_empty() => {
+            _ => {
+                if let Some(login) = s.strip_prefix("thehive.key:").filter(|l| !l.is_empty()) {
                     Ok(Credential::TheHiveUserKey(login.to_owned()))
+                } else if let Some(user) = s.strip_prefix("s3.user:").filter(|u| !u.is_empty()) {
+                    Ok(Credential::S3UserSecret(user.to_owned()))
+                } else {
+                    Err(format!(
+                        "unknown credential {s:?}: misp.thehive-key, cortex.thehive-key, \
+                         thehive.key:LOGIN or s3.user:NAME"
+                    ))
                 }
-                _ => Err(format!(
-                    "unknown credential {s:?}: misp.thehive-key, cortex.thehive-key or \
-                     thehive.key:LOGIN"
-                )),
-            },
+            }
         }
     }
 }
@@ -87,6 +96,7 @@ pub async fn run(
         Credential::MispTheHiveKey => misp(&mut run).await?,
         Credential::CortexTheHiveKey => cortex(&mut run).await?,
         Credential::TheHiveUserKey(login) => thehive_user(&mut run, login).await?,
+        Credential::S3UserSecret(user) => s3_user(&mut run, user).await?,
     }
     if !run.dry_run {
         run.secrets.save()?;
@@ -479,6 +489,96 @@ async fn thehive_user(run: &mut Run<'_>, login: &str) -> Result<(), SecretsError
             Err(e) => run.failed(S, "verify", login, e),
         },
         Err(e) => run.failed(S, "verify", login, e),
+    }
+    Ok(())
+}
+
+async fn s3_user(run: &mut Run<'_>, user: &str) -> Result<(), SecretsError> {
+    const S: &str = "s3";
+    let Some(cfg) = run.config.s3.clone() else {
+        run.skipped(S, "rotate", user, "S3 is not configured");
+        return Ok(());
+    };
+    let Some(bucket) = cfg
+        .buckets
+        .iter()
+        .find(|b| b.user.as_deref() == Some(user))
+        .map(|b| b.name.clone())
+    else {
+        run.failed(S, "rotate", user, "not the user of any [[s3.buckets]]");
+        return Ok(());
+    };
+    let (_, admin) = match clients::s3(run.config) {
+        Ok(Some(c)) => c,
+        Ok(None) => return Ok(()),
+        Err(e) => {
+            run.failed(S, "connection", user, e);
+            return Ok(());
+        }
+    };
+    // The store replaces the secret at once; the marker says the new one is in place.
+    if run.secrets.get(&rotating(S), user).is_none() {
+        if run.dry_run {
+            run.report.push(
+                S,
+                "secret",
+                user,
+                Outcome::WouldChange,
+                "a new secret (the old one stops at once)",
+            );
+            return Ok(());
+        }
+        let secret = match minio_admin::generate_secret() {
+            Ok(s) => s,
+            Err(e) => {
+                run.failed(S, "secret", user, e);
+                return Ok(());
+            }
+        };
+        if let Err(e) = admin.add_user(user, &secret).await {
+            run.failed(S, "secret", user, e);
+            return Ok(());
+        }
+        run.secrets.set(S, user, secret);
+        run.secrets
+            .set(&rotating(S), user, SecretString::from("renewed"));
+        run.secrets.save()?;
+        run.report.push(
+            S,
+            "secret",
+            user,
+            Outcome::Changed,
+            "stored in the secrets file; restart what reads it from its configuration",
+        );
+    } else if run.dry_run {
+        run.report.push(
+            S,
+            "secret",
+            user,
+            Outcome::WouldChange,
+            "finish the interrupted rotation",
+        );
+        return Ok(());
+    }
+    let Some(secret) = run.secrets.get(S, user) else {
+        return Ok(());
+    };
+    match clients::s3_with_keys(run.config, user, secret) {
+        Ok(s3) => match s3.bucket_exists(&bucket).await {
+            Ok(true) => {
+                run.report.push(
+                    S,
+                    "verify",
+                    user,
+                    Outcome::Unchanged,
+                    format!("the new secret reaches {bucket}"),
+                );
+                run.secrets.remove(&rotating(S), user);
+            }
+            Ok(false) => run.failed(S, "verify", user, format!("{bucket} is not visible")),
+            Err(e) => run.failed(S, "verify", user, e),
+        },
+        Err(e) => run.failed(S, "verify", user, e),
     }
     Ok(())
 }

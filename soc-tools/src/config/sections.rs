@@ -401,6 +401,8 @@ fn default_alert_type() -> String {
 pub struct FeedSyncConfig {
     /// How long to wait for MISP's fetch and cache jobs (`"30m"`).
     pub job_timeout: Option<String>,
+    /// A feed not fetched for this long is stale for `soc doctor` (`"48h"` when unset).
+    pub stale_after: Option<String>,
     /// MISP events to TheHive alerts (off when absent).
     pub to_thehive: Option<ToTheHiveConfig>,
 }

@@ -6,10 +6,12 @@
 //!   index over [`LARGE_INDEX`]: a shard that size slows recovery, and nothing rolls it over).
 //! - `cortex.old-jobs`: analyzer jobs older than `[cortex] job_retention` (warning) or, without
 //!   one, than 90 days (reported).
+//! - `misp.feed-freshness`: every configured feed fetched by `soc feed-sync` within
+//!   `[feed_sync] stale_after` (48 hours by default).
 
 use super::{Diagnosis, Status};
 use crate::clients;
-use crate::config::SocConfig;
+use crate::config::{parse_duration, SocConfig};
 use crate::housekeeping::{self, DEFAULT_JOB_RETENTION};
 
 /// An index larger than this is reported.
@@ -109,6 +111,7 @@ pub(super) async fn checks(config: &SocConfig, d: &mut Diagnosis) {
             }
         }
     }
+    feed_freshness(config, d);
     if config.cortex.is_some() {
         let (keep, configured) = match housekeeping::job_retention(config) {
             Ok(Some(k)) => (k, true),
@@ -156,5 +159,74 @@ pub(super) async fn checks(config: &SocConfig, d: &mut Diagnosis) {
                 "",
             ),
         }
+    }
+}
+
+fn feed_freshness(config: &SocConfig, d: &mut Diagnosis) {
+    let Some(misp) = &config.misp else { return };
+    if misp.feeds.is_empty() {
+        return;
+    }
+    let stale = match config.feed_sync.stale_after.as_deref() {
+        None => std::time::Duration::from_secs(48 * 3600),
+        Some(s) => match parse_duration(s) {
+            Ok(v) => v,
+            Err(e) => {
+                d.push(
+                    "misp.feed-freshness",
+                    Status::Fail,
+                    format!("feed_sync.stale_after: {e}"),
+                    "a duration like \"48h\"",
+                );
+                return;
+            }
+        },
+    };
+    let state = match crate::feed_sync::last_fetched(config) {
+        Ok(s) => s,
+        Err(e) => {
+            d.push(
+                "misp.feed-freshness",
+                Status::Warn,
+                e,
+                "remove the file; the next soc feed-sync writes it again",
+            );
+            return;
+        }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |t| t.as_secs() as i64);
+    let hours = stale.as_secs() / 3600;
+    let mut late = Vec::new();
+    for f in &misp.feeds {
+        match state.get(&f.name) {
+            None => late.push(format!("{} (never)", f.name)),
+            Some(t) if now - t > stale.as_secs() as i64 => {
+                late.push(format!("{} ({} h ago)", f.name, (now - t) / 3600))
+            }
+            Some(_) => {}
+        }
+    }
+    if late.is_empty() {
+        d.push(
+            "misp.feed-freshness",
+            Status::Pass,
+            format!(
+                "{} feeds fetched by soc feed-sync within {hours} h",
+                misp.feeds.len()
+            ),
+            "",
+        );
+    } else {
+        d.push(
+            "misp.feed-freshness",
+            Status::Warn,
+            format!(
+                "not fetched by soc feed-sync within {hours} h: {}",
+                late.join(", ")
+            ),
+            "run soc feed-sync, and keep it scheduled (soc feed-sync --every 24h)",
+        );
     }
 }

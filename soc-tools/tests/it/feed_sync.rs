@@ -130,6 +130,9 @@ async fn feeds_fetch_and_events_become_alerts_once_even_under_faults() {
         feed.detail.contains("fetch job") && feed.detail.contains("completed"),
         "{feed:?}"
     );
+    // The pass is recorded for `soc doctor`'s feed freshness.
+    let fetched = feed_sync::last_fetched(&config).unwrap();
+    assert!(fetched.contains_key(&feed.name), "{fetched:?}");
     let alerts: Vec<_> = clean.items.iter().filter(|i| i.kind == "alert").collect();
     assert_eq!(alerts.len(), EVENTS.len());
     assert!(

@@ -79,6 +79,29 @@ async fn prune_applies_retention_after_a_plan() {
     assert_eq!(check(&d, "elasticsearch.ilm-coverage").status, Status::Pass);
     assert_eq!(check(&d, "cortex.old-jobs").status, Status::Pass);
 
+    // Feeds: none fetched by feed-sync yet, then fetched, then stale.
+    let feeds = check(&d, "misp.feed-freshness");
+    assert_eq!(feeds.status, Status::Warn, "{feeds:?}");
+    assert!(
+        feeds.evidence.contains("CIRCL OSINT Feed (never)"),
+        "{feeds:?}"
+    );
+    // (The lab fetches local feeds only: the state feed-sync writes is written here; the feed-sync
+    // test checks that a real pass writes it.)
+    let state = soc_tools::feed_sync::state_path(&config);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    std::fs::write(&state, format!("{{\"CIRCL OSINT Feed\": {now}}}")).unwrap();
+    let d = doctor::run(&config, &DoctorOptions::default()).await;
+    assert_eq!(check(&d, "misp.feed-freshness").status, Status::Pass);
+    std::fs::write(&state, "{\"CIRCL OSINT Feed\": 1700000000}").unwrap();
+    let d = doctor::run(&config, &DoctorOptions::default()).await;
+    let feeds = check(&d, "misp.feed-freshness");
+    assert_eq!(feeds.status, Status::Warn, "{feeds:?}");
+    assert!(feeds.evidence.contains("h ago"), "{feeds:?}");
+
     // A retention that is not a duration is named.
     let text = std::fs::read_to_string(&path)
         .unwrap()

@@ -159,6 +159,26 @@ async fn rotations_replace_keys_everywhere_and_resume_after_an_interruption() {
     assert!(with(new).users().current().await.is_ok());
     assert!(with(old).users().current().await.is_err());
 
+    // A bucket user's secret: the store replaces it, the old one stops.
+    let old = secret(&config, "s3", "thehive").unwrap();
+    let report = rotate::run(
+        &config,
+        &Credential::S3UserSecret("thehive".into()),
+        RotateOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert!(!report.failed(), "{report:#?}");
+    let new = secret(&config, "s3", "thehive").unwrap();
+    assert_ne!(new, old);
+    assert!(secret(&config, "rotating-s3", "thehive").is_none());
+    let reach = |k: String| {
+        let s3 = soc_tools::clients::s3_with_keys(&config, "thehive", k.into()).unwrap();
+        async move { s3.list_objects("thehive", "", None).await.is_ok() }
+    };
+    assert!(reach(new).await, "the new secret works");
+    assert!(!reach(old).await, "the old secret is refused");
+
     // Setup afterwards finds everything in place.
     let again = setup::run(&config, SetupOptions::default()).await.unwrap();
     assert!(!again.wrote(), "{again:#?}");
@@ -167,6 +187,10 @@ async fn rotations_replace_keys_everywhere_and_resume_after_an_interruption() {
     assert_eq!(
         "thehive.key:a@b".parse::<Credential>().unwrap(),
         Credential::TheHiveUserKey("a@b".into())
+    );
+    assert_eq!(
+        "s3.user:thehive".parse::<Credential>().unwrap(),
+        Credential::S3UserSecret("thehive".into())
     );
     let e = "s3.root".parse::<Credential>().unwrap_err();
     assert!(e.contains("misp.thehive-key"), "{e}");
