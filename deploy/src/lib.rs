@@ -47,7 +47,8 @@ use std::path::{Path, PathBuf};
 
 pub use k8s::{render_k8s, RenderedK8s};
 pub use render::{
-    collect_issued_keys, memory_budget, parse_env, render, render_with_versions, Rendered,
+    collect_issued_keys, memory_budget, new_secret, parse_env, render, render_with_versions,
+    set_secret, Rendered,
 };
 pub use settings::{Settings, S3_BACKENDS};
 pub use validate::{validate, Finding, Report, Schemas};

@@ -246,6 +246,53 @@ fn valid(kind: Kind, s: &str) -> bool {
     }
 }
 
+/// A new value for the generated secret `var` (an `.env` variable), in the shape its consumers
+/// need; an error for a variable that is not a generated secret.
+pub fn new_secret(var: &str) -> Result<String, Error> {
+    let kind = SECRETS
+        .iter()
+        .find(|(v, _)| *v == var)
+        .map(|(_, k)| *k)
+        .ok_or_else(|| Error::Template(format!("{var} is not a generated secret")))?;
+    generate(kind)
+}
+
+/// Replaces a generated secret's value in a rendered bundle: its `.env` line and its
+/// `secrets/` file (render again to carry it into the configurations).
+pub fn set_secret(out: &Path, var: &str, value: &str) -> Result<(), Error> {
+    let kind = SECRETS
+        .iter()
+        .find(|(v, _)| *v == var)
+        .map(|(_, k)| *k)
+        .ok_or_else(|| Error::Template(format!("{var} is not a generated secret")))?;
+    if !valid(kind, value) {
+        return Err(Error::Secret {
+            file: out.join(".env"),
+            var: var.to_string(),
+            message: format!("the new value does not have the expected shape ({kind:?})"),
+        });
+    }
+    let env_path = out.join(".env");
+    let text = fs::read_to_string(&env_path).map_err(|e| Error::io(&env_path, "read", e))?;
+    let mut found = false;
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.split('=').next() == Some(var) {
+                found = true;
+                format!("{var}={value}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    if !found {
+        lines.push(format!("{var}={value}"));
+    }
+    write_file(&env_path, &(lines.join("\n") + "\n"), 0o600)?;
+    write_file(&out.join(secret_file(var)), value, 0o600)
+}
+
 /// The file under `secrets/` holding a secret.
 fn secret_file(var: &str) -> String {
     format!("secrets/{}", var.to_ascii_lowercase())

@@ -16,6 +16,8 @@
 //!   `soc smoke` (see [`upgrade`]).
 //! - `deploy restore --from BACKUP --out DIR`: a backup brought back as a fresh deployment
 //!   (see [`restore`]).
+//! - `deploy rotate CLUSTER.USER`: an Elasticsearch password of the bundle, changed and carried
+//!   to the services reading it (see [`rotate`]).
 //! - `deploy backup`: the bundle, MISP's database, an Elasticsearch snapshot to S3 and a
 //!   Cassandra snapshot, into `DIR/backups/<UTC time>/` with a manifest saying how to restore.
 
@@ -25,6 +27,7 @@
 mod backup;
 mod preflight;
 mod restore;
+mod rotate;
 mod schemas;
 mod stack;
 mod upgrade;
@@ -44,7 +47,8 @@ const USAGE: &str =
                      cargo xtask deploy preflight|validate|status|down|backup [--out DIR]\n       \
                      cargo xtask deploy logs SERVICE [--out DIR]\n       \
                      cargo xtask deploy upgrade --to VERSIONS_FILE [--out DIR]\n       \
-                     cargo xtask deploy restore --from BACKUP_DIR --out NEW_DIR\n\
+                     cargo xtask deploy restore --from BACKUP_DIR --out NEW_DIR\n       \
+                     cargo xtask deploy rotate CLUSTER.USER [--out DIR]\n\
                      \n\
                      DIR defaults to deploy/out; FILE to deploy/settings.toml when present\n\
                      (deploy/settings.example.toml lists the settings). The Docker CLI is\n\
@@ -100,6 +104,14 @@ fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
                 if command == "up" =>
             {
                 command = a.clone();
+            }
+            "rotate" if command == "up" => {
+                command = a.clone();
+                service = Some(
+                    it.next()
+                        .ok_or("rotate needs a password name (es-index.thehive ...)")?
+                        .clone(),
+                );
             }
             "logs" if command == "up" => {
                 command = a.clone();
@@ -253,6 +265,19 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
                 }
             }
             println!("restored into {}", a.out.display());
+            Ok(())
+        }
+        "rotate" => {
+            let name = a.service.as_deref().unwrap_or_default();
+            let mut say = |m: &str| println!("{m}");
+            rotate::run(
+                &compose(),
+                &a.settings,
+                name,
+                &stack::budget,
+                Duration::from_secs(10),
+                &mut say,
+            )?;
             Ok(())
         }
         "down" => {

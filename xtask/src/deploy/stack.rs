@@ -273,6 +273,7 @@ pub(crate) mod tests {
                  *' exec -T '*)\n\
                    svc=$6\n\
                    cat >> '{d}/stdin.'$svc\n\
+                   if [ -f '{d}/exec.fails-once.'$svc ]; then cat '{d}/exec.fails-once.'$svc >&2; rm '{d}/exec.fails-once.'$svc; exit 1; fi\n\
                    if [ -f '{d}/exec.fails.'$svc ]; then cat '{d}/exec.fails.'$svc >&2; exit 1; fi\n\
                    [ -f '{d}/exec.'$svc ] && cat '{d}/exec.'$svc ;;\n\
                  *' ps '*)\n\
@@ -316,6 +317,12 @@ pub(crate) mod tests {
         /// `docker compose exec -T SERVICE ...` fails with this on stderr.
         pub(crate) fn exec_fails(&self, service: &str, text: &str) {
             fs::write(self.dir.join(format!("exec.fails.{service}")), text).unwrap();
+        }
+
+        /// The next `docker compose exec -T SERVICE ...` fails with this on stderr, the
+        /// following ones do not.
+        pub(crate) fn exec_fails_once(&self, service: &str, text: &str) {
+            fs::write(self.dir.join(format!("exec.fails-once.{service}")), text).unwrap();
         }
 
         /// The recorded calls, without `compose --project-directory DIR`.
