@@ -16,7 +16,6 @@
 //! one that does not is set first.
 
 use std::fs;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -154,7 +153,7 @@ pub(crate) fn run(
         Ok(p) => p.trim().to_string(),
         Err(_) => {
             let p = soc_deploy::new_secret(var).map_err(|e| e.to_string())?;
-            write_private(&pending_path, &p)?;
+            super::backup::write_private(&pending_path, p.as_bytes())?;
             p
         }
     };
@@ -193,19 +192,6 @@ pub(crate) fn run(
         consumers.join(", ")
     ));
     Ok(())
-}
-
-fn write_private(path: &Path, text: &str) -> Result<(), String> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 #[cfg(test)]
