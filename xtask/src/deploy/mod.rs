@@ -48,7 +48,7 @@ const USAGE: &str =
                      cargo xtask deploy logs SERVICE [--out DIR]\n       \
                      cargo xtask deploy upgrade --to VERSIONS_FILE [--out DIR]\n       \
                      cargo xtask deploy restore --from BACKUP_DIR --out NEW_DIR\n       \
-                     cargo xtask deploy rotate CLUSTER.USER [--out DIR]\n\
+                     cargo xtask deploy rotate CLUSTER.USER [--dry-run] [--out DIR]\n\
                      \n\
                      DIR defaults to deploy/out; FILE to deploy/settings.toml when present\n\
                      (deploy/settings.example.toml lists the settings). The Docker CLI is\n\
@@ -65,6 +65,7 @@ struct Args {
     service: Option<String>,
     render_only: bool,
     k8s: bool,
+    dry_run: bool,
     to: Option<PathBuf>,
     from: Option<PathBuf>,
     out: PathBuf,
@@ -76,6 +77,7 @@ fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
     let mut service = None;
     let mut render_only = false;
     let mut k8s = false;
+    let mut dry_run = false;
     let mut to = None;
     let mut from = None;
     let mut out = root.join("deploy/out");
@@ -85,6 +87,7 @@ fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
         match a.as_str() {
             "--render-only" => render_only = true,
             "--k8s" => k8s = true,
+            "--dry-run" => dry_run = true,
             "--to" => {
                 to = Some(PathBuf::from(
                     it.next().ok_or("--to needs a versions file")?,
@@ -129,6 +132,9 @@ fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
     if (command == "upgrade") != to.is_some() {
         return Err("upgrade takes --to FILE (a versions file), and only upgrade does".into());
     }
+    if dry_run && command != "rotate" {
+        return Err("--dry-run goes with rotate".into());
+    }
     if k8s && !render_only {
         return Err("--k8s renders for Kubernetes: use it with --render-only".into());
     }
@@ -146,6 +152,7 @@ fn parse_args(args: &[String], root: &Path) -> Result<Args, Box<dyn Error>> {
         service,
         render_only,
         k8s,
+        dry_run,
         to,
         from,
         out,
@@ -269,6 +276,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         }
         "rotate" => {
             let name = a.service.as_deref().unwrap_or_default();
+            if a.dry_run {
+                println!("{}", rotate::plan(name)?);
+                return Ok(());
+            }
             let mut say = |m: &str| println!("{m}");
             rotate::run(
                 &compose(),

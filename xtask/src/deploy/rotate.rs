@@ -129,6 +129,19 @@ fn works(compose: &Compose, service: &str, user: &str, password: &str) -> bool {
     exec_with_input(compose, service, &script, password).is_ok()
 }
 
+/// What rotating `name` would do, changing nothing (`--dry-run`).
+pub(crate) fn plan(name: &str) -> Result<String, String> {
+    let Some((_, cluster, user, var, consumers)) = PASSWORDS.iter().find(|p| p.0 == name) else {
+        let names: Vec<&str> = PASSWORDS.iter().map(|p| p.0).collect();
+        return Err(format!("unknown password {name:?}: {}", names.join(", ")));
+    };
+    Ok(format!(
+        "{name}: a new {var} changed for {user} in {cluster}, written to .env and secrets/, the \
+         bundle rendered again, {} recreated, then verified",
+        consumers.join(", ")
+    ))
+}
+
 /// Rotates the password named `name` (`es-index.thehive` ...) of the bundle in `compose.dir`.
 pub(crate) fn run(
     compose: &Compose,
@@ -280,6 +293,16 @@ mod tests {
         stub.ps("last", &[("cortex", "running", "healthy", 0)]);
         rotate(&c, "es-index.cortex").unwrap();
         assert_eq!(env(&c, "CORTEX_ES_PASSWORD"), kept);
+    }
+
+    #[test]
+    fn a_dry_run_says_what_would_happen() {
+        let p = plan("es-siem.soc_logstash").unwrap();
+        assert!(
+            p.contains("LOGSTASH_ES_PASSWORD") && p.contains("logstash recreated"),
+            "{p}"
+        );
+        assert!(plan("nope").is_err());
     }
 
     #[test]
