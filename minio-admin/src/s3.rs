@@ -546,6 +546,23 @@ impl S3 {
         }
     }
 
+    /// Streams an object's content into `writer` (for objects too large to hold in memory);
+    /// answers the bytes written.
+    ///
+    /// # Errors
+    /// [`Error::S3`] (`NoSuchKey` ...); request and write errors.
+    pub async fn download_object<W: tokio::io::AsyncWrite + Unpin>(
+        &self,
+        bucket: &str,
+        key: &str,
+        writer: &mut W,
+    ) -> Result<u64> {
+        Ok(self
+            .object(Method::GET, bucket, key)?
+            .download(writer)
+            .await?)
+    }
+
     /// Whether an object exists (`HEAD`).
     ///
     /// # Errors

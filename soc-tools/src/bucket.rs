@@ -1,8 +1,8 @@
 //! `soc bucket export|import`: a bucket of the S3 store copied to a directory and back (TheHive's
 //! attachments, Elasticsearch's snapshot repository), for backups and for moving a stack.
 //!
-//! An export writes each object to `objects/<n>` (0600) and `MANIFEST.json` with every key, its
-//! file, size and SHA-256. An import checks each file against the manifest before it writes
+//! An export streams each object to `objects/<n>` (0600) and writes `MANIFEST.json` with every
+//! key, its file, size and SHA-256. An import checks each file against the manifest before it writes
 //! anything, creates the bucket if needed, and puts every object back under its key; running it
 //! again writes the same objects again.
 
@@ -121,20 +121,31 @@ pub async fn export(config: &SocConfig, bucket: &str, dir: &Path) -> Result<Mani
         objects: Vec::with_capacity(listing.len()),
     };
     for (n, o) in listing.iter().enumerate() {
-        let data = s3
-            .get_object(bucket, &o.key)
+        // Streamed to its file: an object never has to fit in memory.
+        let file = format!("objects/{n}");
+        let path = dir.join(&file);
+        write_private(&path, b"")?;
+        let mut out = tokio::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&path)
+            .await
+            .map_err(io(&path))?;
+        s3.download_object(bucket, &o.key, &mut out)
             .await
             .map_err(|source| BucketError::Store {
                 what: format!("reading {bucket}/{}", o.key),
                 source,
             })?;
-        let file = format!("objects/{n}");
-        write_private(&dir.join(&file), &data)?;
+        tokio::io::AsyncWriteExt::flush(&mut out)
+            .await
+            .map_err(io(&path))?;
+        let (size, sha256) = digest(&path)?;
         manifest.objects.push(Entry {
             key: o.key.clone(),
             file,
-            size: data.len() as u64,
-            sha256: hex::encode(sha2::Sha256::digest(&data)),
+            size,
+            sha256,
         });
     }
     let text = serde_json::to_vec_pretty(&manifest).map_err(|e| BucketError::Damaged {
@@ -154,8 +165,8 @@ pub async fn import(config: &SocConfig, dir: &Path, bucket: &str) -> Result<Mani
         path: manifest_path.clone(),
         message: format!("not a manifest: {e}"),
     })?;
-    // Everything is checked before anything is written.
-    let mut contents = Vec::with_capacity(manifest.objects.len());
+    // Everything is checked before anything is written (streaming the files: only one object
+    // at a time is held in memory, for its upload).
     for e in &manifest.objects {
         if e.file.contains("..") || e.file.starts_with('/') {
             return Err(BucketError::Damaged {
@@ -164,21 +175,16 @@ pub async fn import(config: &SocConfig, dir: &Path, bucket: &str) -> Result<Mani
             });
         }
         let path = dir.join(&e.file);
-        let data = std::fs::read(&path).map_err(io(&path))?;
-        let sha = hex::encode(sha2::Sha256::digest(&data));
-        if data.len() as u64 != e.size || sha != e.sha256 {
+        let (size, sha) = digest(&path)?;
+        if size != e.size || sha != e.sha256 {
             return Err(BucketError::Damaged {
                 path,
                 message: format!(
-                    "{}: {} bytes with SHA-256 {sha}, the manifest says {} bytes with {}",
-                    e.key,
-                    data.len(),
-                    e.size,
-                    e.sha256
+                    "{}: {size} bytes with SHA-256 {sha}, the manifest says {} bytes with {}",
+                    e.key, e.size, e.sha256
                 ),
             });
         }
-        contents.push(data);
     }
     let s3 = store(config)?;
     s3.create_bucket(bucket)
@@ -187,7 +193,9 @@ pub async fn import(config: &SocConfig, dir: &Path, bucket: &str) -> Result<Mani
             what: format!("creating {bucket}"),
             source,
         })?;
-    for (e, data) in manifest.objects.iter().zip(contents) {
+    for e in &manifest.objects {
+        let path = dir.join(&e.file);
+        let data = std::fs::read(&path).map_err(io(&path))?;
         s3.put_object(bucket, &e.key, "application/octet-stream", data)
             .await
             .map_err(|source| BucketError::Store {
@@ -196,4 +204,22 @@ pub async fn import(config: &SocConfig, dir: &Path, bucket: &str) -> Result<Mani
             })?;
     }
     Ok(manifest)
+}
+
+/// Size and SHA-256 of a file, read in chunks.
+fn digest(path: &Path) -> Result<(u64, String), BucketError> {
+    use std::io::Read as _;
+    let mut f = std::fs::File::open(path).map_err(io(path))?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n = f.read(&mut buf).map_err(io(path))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((size, hex::encode(hasher.finalize())))
 }

@@ -371,3 +371,23 @@ async fn lists_objects_page_by_page() {
     assert_eq!(all[0].etag, "\"9b2cf535f27731c974343645a3985328\"");
     assert_eq!(all[2].last_modified, "2026-11-21T10:00:00.000Z");
 }
+
+#[tokio::test]
+async fn downloads_an_object_into_a_writer() {
+    let s = server().await;
+    let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    Mock::given(method("GET"))
+        .and(path("/thehive/case/1/report.pdf"))
+        .and(signed("us-east-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body.clone(), "application/pdf"))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let mut out = Vec::new();
+    let n = s3(&s, "us-east-1")
+        .download_object("thehive", "case/1/report.pdf", &mut out)
+        .await
+        .unwrap();
+    assert_eq!(n, 200_000);
+    assert_eq!(out, body);
+}
