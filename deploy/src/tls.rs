@@ -85,6 +85,12 @@ pub fn ensure(out: &Path, settings: &Settings) -> Result<TlsOutcome, Error> {
         }
         Err(e) => return Err(Error::io(&ca_key_path, "read", e)),
     };
+    if outcome.ca_created {
+        // A new CA: certificates the old one signed no longer verify.
+        for name in ["proxy", "misp"] {
+            let _ = fs::remove_file(dir.join(format!("{name}.meta")));
+        }
+    }
     let local_ca = fs::read_to_string(dir.join("local-ca.crt"))
         .map_err(|e| Error::io(dir.join("local-ca.crt"), "read", e))?;
     let issuer = Issuer::new(ca_params, ca_key);
@@ -246,6 +252,11 @@ mod tests {
         let third = ensure(&out, &renamed).unwrap();
         assert_eq!(third.issued, ["proxy"]);
         assert_eq!(fs::read_to_string(out.join("tls/ca.crt")).unwrap(), ca);
+        // A lost CA key: a new CA, and every certificate issued again by it.
+        fs::remove_file(out.join("tls/ca.key")).unwrap();
+        let again = ensure(&out, &renamed).unwrap();
+        assert!(again.ca_created);
+        assert_eq!(again.issued, ["proxy", "misp"]);
         // An old certificate is issued again.
         fs::write(out.join("tls/misp.meta"), "misp-core,localhost\n0\n").unwrap();
         assert_eq!(ensure(&out, &renamed).unwrap().issued, ["misp"]);

@@ -13,7 +13,9 @@ pub fn resolve_all(config: &SocConfig) -> Result<Vec<&'static str>, ConfigError>
         }
         // With a bootstrap password, a missing key file is the fresh-install state `setup` fills.
         let awaiting_bootstrap = t.bootstrap_password.is_some()
-            && t.api_key.file_path(config).is_some_and(|p| !p.exists());
+            && t.api_key
+                .file_path(config)
+                .is_some_and(|p| std::fs::read_to_string(p).map_or(true, |k| k.trim().is_empty()));
         if !awaiting_bootstrap {
             t.api_key.resolve(config, "thehive.api_key")?;
         }

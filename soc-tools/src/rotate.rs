@@ -516,50 +516,59 @@ async fn s3_user(run: &mut Run<'_>, user: &str) -> Result<(), SecretsError> {
             return Ok(());
         }
     };
-    // The store replaces the secret at once; the marker says the new one is in place.
-    if run.secrets.get(&rotating(S), user).is_none() {
-        if run.dry_run {
-            run.report.push(
-                S,
-                "secret",
-                user,
-                Outcome::WouldChange,
-                "a new secret (the old one stops at once)",
-            );
-            return Ok(());
-        }
-        let secret = match minio_admin::generate_secret() {
-            Ok(s) => s,
-            Err(e) => {
-                run.failed(S, "secret", user, e);
+    // The new secret is on disk before the store takes it: an interruption never leaves the
+    // store with a secret nobody knows, and a second run applies the same one again.
+    let pending = match run.secrets.get(&rotating(S), user) {
+        Some(p) => {
+            if run.dry_run {
+                run.report.push(
+                    S,
+                    "secret",
+                    user,
+                    Outcome::WouldChange,
+                    "finish the interrupted rotation",
+                );
                 return Ok(());
             }
-        };
-        if let Err(e) = admin.add_user(user, &secret).await {
-            run.failed(S, "secret", user, e);
-            return Ok(());
+            p
         }
-        run.secrets.set(S, user, secret);
-        run.secrets
-            .set(&rotating(S), user, SecretString::from("renewed"));
-        run.secrets.save()?;
-        run.report.push(
-            S,
-            "secret",
-            user,
-            Outcome::Changed,
-            "stored in the secrets file; restart what reads it from its configuration",
-        );
-    } else if run.dry_run {
-        run.report.push(
-            S,
-            "secret",
-            user,
-            Outcome::WouldChange,
-            "finish the interrupted rotation",
-        );
+        None => {
+            if run.dry_run {
+                run.report.push(
+                    S,
+                    "secret",
+                    user,
+                    Outcome::WouldChange,
+                    "a new secret (the old one stops at once)",
+                );
+                return Ok(());
+            }
+            let secret = match minio_admin::generate_secret() {
+                Ok(s) => s,
+                Err(e) => {
+                    run.failed(S, "secret", user, e);
+                    return Ok(());
+                }
+            };
+            run.secrets.set(&rotating(S), user, secret.clone());
+            run.secrets.save()?;
+            secret
+        }
+    };
+    // Setting the same secret again is harmless: the store keeps the user and its policy.
+    if let Err(e) = admin.add_user(user, &pending).await {
+        run.failed(S, "secret", user, e);
         return Ok(());
     }
+    run.secrets.set(S, user, pending);
+    run.secrets.save()?;
+    run.report.push(
+        S,
+        "secret",
+        user,
+        Outcome::Changed,
+        "stored in the secrets file; restart what reads it from its configuration",
+    );
     let Some(secret) = run.secrets.get(S, user) else {
         return Ok(());
     };

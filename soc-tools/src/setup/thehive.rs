@@ -245,7 +245,9 @@ async fn bootstrap(run: &mut Run<'_>) -> bool {
     ) else {
         return true;
     };
-    if key_file.exists() {
+    // An empty file (a crash between creating and writing it) does not count.
+    let present = std::fs::read_to_string(&key_file).is_ok_and(|k| !k.trim().is_empty());
+    if present {
         run.unchanged(S, "admin-bootstrap", INITIAL_ADMIN);
         return true;
     }
@@ -338,18 +340,23 @@ async fn bootstrap(run: &mut Run<'_>) -> bool {
     true
 }
 
-/// Writes a secret to a new file readable by its owner only.
+/// Writes a secret to a file readable by its owner only, atomically (a temporary file renamed
+/// over it), so a crash never leaves a half-written key.
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
+    let tmp = path.with_extension("tmp");
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
-    options.open(path)?.write_all(text.as_bytes())
+    let mut f = options.open(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
 }

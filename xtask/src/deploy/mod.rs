@@ -257,6 +257,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
             let mut say = |m: &str| println!("{m}");
             let parts = restore::run(
                 &compose(),
+                &a.settings,
                 &from,
                 &stack::budget,
                 Duration::from_secs(10),

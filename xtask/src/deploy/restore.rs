@@ -33,12 +33,22 @@ pub(crate) struct Hooks<'a> {
     pub(crate) say: &'a mut dyn FnMut(&str),
 }
 
-/// The data stores started first, with the bucket job and the proxy `soc` reaches S3 through.
-const FIRST: &[&str] = &["misp-db", "es-index", "cassandra", "s3", "s3-init", "proxy"];
+/// The data stores started first, with their role and bucket jobs (Cassandra's administrator is
+/// made by `cassandra-init`) and the proxy `soc` reaches S3 through.
+const FIRST: &[&str] = &[
+    "misp-db",
+    "es-index",
+    "cassandra",
+    "cassandra-init",
+    "s3",
+    "s3-init",
+    "proxy",
+];
 
 /// Restores `from` into `compose.dir`; answers each step's outcome.
 pub(crate) fn run(
     compose: &Compose,
+    settings: &soc_deploy::Settings,
     from: &Path,
     budget: &dyn Fn(&str) -> Duration,
     poll: Duration,
@@ -92,7 +102,31 @@ pub(crate) fn run(
         let mut files = 0;
         backup::make_private_dir(dir)
             .and_then(|()| backup::copy_tree(&from.join("bundle"), dir, &mut files, true))
-            .map(|()| format!("{files} files"))
+            // Rendered again here: the secrets are the backup's (the data was written with them),
+            // the paths, owners and certificates this directory's and this host's.
+            .and_then(|()| {
+                soc_deploy::render(dir, settings)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+            .map(|()| format!("{files} files, rendered for {}", dir.display()))
+    })?;
+    // A project of the same name already running here would be taken over by this one.
+    step("project", {
+        let running = compose.ps()?;
+        if running.is_empty() {
+            Ok("no container of this project runs here".to_string())
+        } else {
+            Err(format!(
+                "containers of this compose project already run here ({}): stop them, or \
+                 restore under another [stack] project name",
+                running
+                    .iter()
+                    .map(|c| c.service.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
     })?;
     let first: Vec<String> = FIRST.iter().map(|s| (*s).to_string()).collect();
     step("data stores", {
@@ -123,11 +157,13 @@ pub(crate) fn run(
         ),
     )?;
     let name = backup::snapshot_name(stamp);
-    let snapshot_bucket = buckets
-        .iter()
-        .find(|b| b.contains("snapshot"))
+    let backed_env = soc_deploy::parse_env(
+        &fs::read_to_string(from.join("bundle/.env")).map_err(|e| format!("bundle/.env: {e}"))?,
+    );
+    let snapshot_bucket = backed_env
+        .get("S3_SNAPSHOT_BUCKET")
         .cloned()
-        .unwrap_or_else(|| "es-snapshots".into());
+        .ok_or("bundle/.env has no S3_SNAPSHOT_BUCKET")?;
     step("elasticsearch snapshot", {
         backup::es_repository(compose, &snapshot_bucket).and_then(|_| {
             let answer = backup::es_curl(
@@ -197,6 +233,7 @@ pub(crate) fn cassandra_script(tag: &str) -> String {
          cq() {{ cqlsh -u soc_admin -p \"$CASSANDRA_SUPERUSER_PASSWORD\" \"$@\"; }}; \
          cq -e \"CREATE KEYSPACE IF NOT EXISTS thehive WITH replication = \
          {{'class': 'SimpleStrategy', 'replication_factor': 1}}\"; \
+         cq -e \"GRANT ALL PERMISSIONS ON KEYSPACE thehive TO thehive\"; \
          n=0; for d in thehive/*/snapshots/{tag}; do \
          t=$(basename \"$(dirname \"$(dirname \"$d\")\")\"); t=${{t%-*}}; \
          if [ -f \"$d/schema.cql\" ]; then cq -f \"$d/schema.cql\" || true; fi; \
@@ -258,6 +295,7 @@ mod tests {
         );
         run(
             &compose,
+            &soc_deploy::Settings::default(),
             from,
             &|_| Duration::from_millis(40),
             Duration::from_millis(5),
@@ -282,8 +320,12 @@ mod tests {
             .collect();
         lines.retain(|l| l.0 != "s3-init");
         lines.push(("s3-init", "exited", "", 0));
+        lines.retain(|l| l.0 != "cassandra-init");
+        lines.push(("cassandra-init", "exited", "", 0));
         lines.push(("thehive", "running", "healthy", 0));
         stub.ps("last", &lines);
+        // Before the restore starts anything, no container of the project runs.
+        stub.ps("1", &[]);
     }
 
     const ES_OK: &str = "{\"accepted\":true,\"snapshot\":{\"snapshot\":\"soc-20261125t030000z\",\
@@ -304,6 +346,7 @@ mod tests {
             names,
             [
                 "bundle",
+                "project",
                 "data stores",
                 "s3 bucket",
                 "s3 bucket",
@@ -322,11 +365,17 @@ mod tests {
             "{imported:?}"
         );
         let new = stub.dir.join("new");
-        assert_eq!(
-            fs::read_to_string(new.join(".env")).unwrap(),
-            fs::read_to_string(from.join("bundle/.env")).unwrap(),
-            "the secrets the data was written with"
-        );
+        // The secrets the data was written with; the paths this directory's.
+        let restored = soc_deploy::parse_env(&fs::read_to_string(new.join(".env")).unwrap());
+        let backed = soc_deploy::parse_env(&fs::read_to_string(from.join("bundle/.env")).unwrap());
+        for var in [
+            "MISP_MYSQL_ROOT_PASSWORD",
+            "CASSANDRA_SUPERUSER_PASSWORD",
+            "THEHIVE_SECRET",
+        ] {
+            assert_eq!(restored[var], backed[var], "{var}");
+        }
+        assert_ne!(restored["CORTEX_JOBS_DIR"], backed["CORTEX_JOBS_DIR"]);
         // The dump and the archive went in on the containers' standard input.
         assert_eq!(
             fs::read_to_string(stub.dir.join("stdin.misp-db")).unwrap(),
@@ -337,9 +386,10 @@ mod tests {
             "TAR-BYTES"
         );
         let calls = stub.calls_for(&new);
+        assert_eq!(calls[0], "ps --all --format json");
         assert_eq!(
-            calls[0],
-            "up --detach misp-db es-index cassandra s3 s3-init proxy"
+            calls[1],
+            "up --detach misp-db es-index cassandra cassandra-init s3 s3-init proxy"
         );
         let restore = calls
             .iter()
@@ -380,6 +430,28 @@ mod tests {
         let err = restore(&stub, &from, &mut i, &mut s).unwrap_err();
         assert!(err.contains("already holds a bundle"), "{err}");
         assert!(stub.calls_for(&stub.dir.join("new")).is_empty());
+    }
+
+    #[test]
+    fn a_project_already_running_here_is_not_taken_over() {
+        let stub = Stub::new();
+        stub.ps("1", &[("thehive", "running", "healthy", 0)]);
+        let from = backup(&stub);
+        let (mut i, mut s) = (Vec::new(), false);
+        let err = restore(&stub, &from, &mut i, &mut s).unwrap_err();
+        assert!(err.contains("already run here (thehive)"), "{err}");
+        let calls = stub.calls_for(&stub.dir.join("new"));
+        assert_eq!(calls, ["ps --all --format json"], "nothing started");
+        // The copied bundle was rendered for its new directory.
+        let env = fs::read_to_string(stub.dir.join("new/.env")).unwrap();
+        let new_dir = stub.dir.join("new").canonicalize().unwrap();
+        assert!(
+            env.contains(&format!(
+                "CORTEX_JOBS_DIR={}/cortex-jobs",
+                new_dir.display()
+            )),
+            "{env}"
+        );
     }
 
     #[test]

@@ -92,10 +92,22 @@ pub(crate) fn run(
     fs::write(dir.join("versions.previous.env"), &previous)
         .map_err(|e| format!("cannot write versions.previous.env: {e}"))?;
     soc_deploy::render_with_versions(dir, settings, target).map_err(|e| e.to_string())?;
-    (hooks.validate)(dir)?;
+    if let Err(e) = (hooks.validate)(dir) {
+        // Nothing moved yet: the bundle goes back to the set it runs.
+        let back = soc_deploy::render_with_versions(dir, settings, &previous)
+            .map(|_| "the bundle is rendered with the previous set again".to_string())
+            .unwrap_or_else(|r| format!("rendering the previous set again failed too: {r}"));
+        return Err(format!(
+            "the bundle rendered with the target set does not validate, nothing was upgraded \
+             ({back}):\n{e}"
+        ));
+    }
+    // Services of profiles this stack does not run stay off (Compose would start a service
+    // named on its command line whatever its profile).
+    let active = active_services(dir)?;
 
     let mut done: Vec<String> = Vec::new();
-    for service in plan.services() {
+    for service in plan.services().into_iter().filter(|s| active.contains(s)) {
         let step = compose
             .run(&["pull", "--quiet", &service])
             .and_then(|_| compose.run(&["up", "--detach", "--no-deps", &service]))
@@ -144,6 +156,41 @@ pub(crate) fn run(
         return Err("the smoke test failed after the upgrade (see above)".into());
     }
     Ok(plan)
+}
+
+/// The services the rendered compose file runs with its `.env`'s `COMPOSE_PROFILES`.
+fn active_services(dir: &Path) -> Result<Vec<String>, String> {
+    let env = soc_deploy::parse_env(
+        &fs::read_to_string(dir.join(".env")).map_err(|e| format!(".env: {e}"))?,
+    );
+    let profiles: Vec<&str> = env
+        .get("COMPOSE_PROFILES")
+        .map(|p| {
+            p.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let text = fs::read_to_string(dir.join("docker-compose.yml"))
+        .map_err(|e| format!("docker-compose.yml: {e}"))?;
+    let doc = soc_deploy::validate::configs::yaml_to_json(&text)
+        .map_err(|e| format!("docker-compose.yml: {e}"))?;
+    Ok(doc["services"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, s)| {
+            let own: Vec<&str> = s["profiles"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.as_str())
+                .collect();
+            own.is_empty() || own.iter().any(|p| profiles.contains(p))
+        })
+        .map(|(n, _)| n.clone())
+        .collect())
 }
 
 /// The previous images back for the services already moved.
@@ -313,6 +360,69 @@ mod tests {
         );
         let previous = fs::read_to_string(s.compose.dir.join("versions.previous.env")).unwrap();
         assert!(previous.contains("THEHIVE_IMAGE=strangebee/thehive:5.7.5"));
+    }
+
+    #[test]
+    fn services_of_an_inactive_profile_stay_off() {
+        let s = setup();
+        ps_all_healthy(&s, &["thehive"]);
+        let to = target(
+            &s.versions,
+            &[
+                ("THEHIVE_IMAGE", "strangebee/thehive:5.7.6"),
+                (
+                    "SHUFFLE_BACKEND_IMAGE",
+                    "ghcr.io/shuffle/shuffle-backend:2.1.2",
+                ),
+            ],
+        );
+        let mut socs = Vec::new();
+        upgrade(&s, &to, &mut socs).unwrap();
+        let calls = s.stub.calls_for(&s.compose.dir);
+        assert!(!calls.iter().any(|c| c.contains("shuffle")), "{calls:?}");
+        assert!(calls.iter().any(|c| c == "up --detach --no-deps thehive"));
+        let env = fs::read_to_string(s.compose.dir.join(".env")).unwrap();
+        assert!(env.contains("SHUFFLE_BACKEND_IMAGE=ghcr.io/shuffle/shuffle-backend:2.1.2"));
+    }
+
+    #[test]
+    fn a_target_that_does_not_validate_leaves_the_previous_set() {
+        let s = setup();
+        let to = target(
+            &s.versions,
+            &[("THEHIVE_IMAGE", "strangebee/thehive:5.7.6")],
+        );
+        let mut soc = |_: &str| Ok(true);
+        let refuse = |_: &Path| Err("a planted finding".to_string());
+        let err = run(
+            &s.compose,
+            &s.settings,
+            &to,
+            "20261125T020000Z",
+            &|_| Duration::from_millis(40),
+            Duration::from_millis(5),
+            Hooks {
+                soc: &mut soc,
+                export: &mut |_: &str, _: &Path| Ok(String::new()),
+                validate: &refuse,
+                say: &mut |_| {},
+            },
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("does not validate") && err.contains("a planted finding"),
+            "{err}"
+        );
+        let env = fs::read_to_string(s.compose.dir.join(".env")).unwrap();
+        assert!(
+            env.contains("THEHIVE_IMAGE=strangebee/thehive:5.7.5"),
+            "back to the running set"
+        );
+        assert!(!s
+            .stub
+            .calls_for(&s.compose.dir)
+            .iter()
+            .any(|c| c.starts_with("pull")));
     }
 
     #[test]
