@@ -240,9 +240,9 @@ fn defects() -> Vec<(&'static str, Defect, &'static str, &'static str, bool)> {
         (
             "seed default credential",
             Compose(|d| {
-                d["services"]["s3"]["environment"]["MINIO_ROOT_PASSWORD"] = json!("minioadmin")
+                d["services"]["s3"]["environment"]["RUSTFS_SECRET_KEY"] = json!("rustfsadmin")
             }),
-            "services.s3.environment.MINIO_ROOT_PASSWORD",
+            "services.s3.environment.RUSTFS_SECRET_KEY",
             "seed default credential",
             false,
         ),

