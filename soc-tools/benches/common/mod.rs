@@ -5,7 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use soc_lab::{Lab, LabConfig, Service};
+use soc_lab::{Lab, LabConfig};
+
+#[path = "../../tests/common/lab_config.rs"]
+mod lab_config;
 
 /// Whether cargo runs this as a benchmark (`cargo bench`) rather than a smoke test
 /// (`cargo test --all-targets` runs bench targets without `--bench`).
@@ -149,10 +152,6 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn write_secret(dir: &Path, name: &str, value: &str) {
-    std::fs::write(dir.join(name), format!("{value}\n")).expect("secret file");
-}
-
 /// A fresh lab (Cortex uninitialised; `malicious` the indicators its analyzers condemn, empty
 /// for the built-in list) and a full `soc.toml` for it, `extra` appended.
 pub(crate) async fn stack(name: &str, malicious: Vec<String>, extra: &str) -> Stack {
@@ -164,101 +163,6 @@ pub(crate) async fn stack(name: &str, malicious: Vec<String>, extra: &str) -> St
     .await
     .expect("lab");
     let dir = temp_dir(name);
-    let e = |s| lab.endpoint(s);
-    write_secret(
-        &dir,
-        "thehive.key",
-        e(Service::TheHive).api_key().expect("key"),
-    );
-    write_secret(&dir, "misp.key", e(Service::Misp).api_key().expect("key"));
-    write_secret(
-        &dir,
-        "es.password",
-        e(Service::Elasticsearch).password().expect("password"),
-    );
-    write_secret(
-        &dir,
-        "s3.access",
-        e(Service::S3).username.as_deref().expect("access key"),
-    );
-    write_secret(
-        &dir,
-        "s3.secret",
-        e(Service::S3).password().expect("secret"),
-    );
-    write_secret(&dir, "cortex.password", "a-long-superadmin-password");
-    write_secret(&dir, "abuseipdb.key", "lab-abuseipdb-key");
-    let toml = format!(
-        r#"
-[secrets]
-file = "soc-secrets.toml"
-
-[s3]
-url = "{s3}"
-access_key = {{ file = "s3.access" }}
-secret_key = {{ file = "s3.secret" }}
-[[s3.buckets]]
-name = "thehive"
-user = "thehive"
-
-[cortex]
-url = "{cortex}"
-superadmin = "admin@soc.local"
-superadmin_password = {{ file = "cortex.password" }}
-organisation = "soc"
-org_admin = "soc-admin@soc.local"
-[[cortex.analyzers]]
-name = "AbuseIPDB_1_0"
-config = {{ key = {{ file = "abuseipdb.key" }} }}
-[[cortex.analyzers]]
-name = "Lab_Reputation_1_0"
-
-[misp]
-url = "{misp}"
-api_key = {{ file = "misp.key" }}
-organisation = "SOC"
-[[misp.users]]
-email = "analyst@soc.local"
-auth_key = true
-[misp.settings]
-"MISP.redis_host" = "redis"
-"SimpleBackgroundJobs.redis_host" = "redis"
-"SimpleBackgroundJobs.enabled" = true
-
-[thehive]
-url = "{thehive}"
-api_key = {{ file = "thehive.key" }}
-organisation = "soc"
-[[thehive.users]]
-login = "analyst@soc.local"
-name = "SOC analyst"
-[[thehive.users]]
-login = "svc-soc@soc.local"
-name = "soc automation"
-api_key = true
-
-[elasticsearch]
-url = "{es}"
-username = "elastic"
-password = {{ file = "es.password" }}
-[[elasticsearch.retention]]
-name = "soc-30d"
-delete_after = "30d"
-[[elasticsearch.templates]]
-name = "soc-events"
-patterns = ["soc-events-*"]
-retention = "soc-30d"
-[elasticsearch.snapshot_repository]
-name = "soc-backups"
-type = "s3"
-settings = {{ bucket = "es-snapshots", endpoint = "{s3}" }}
-{extra}"#,
-        s3 = e(Service::S3).url,
-        cortex = e(Service::Cortex).url,
-        misp = e(Service::Misp).url,
-        thehive = e(Service::TheHive).url,
-        es = e(Service::Elasticsearch).url,
-    );
-    std::fs::write(dir.join("soc.toml"), toml).expect("soc.toml");
+    lab_config::write(&lab, &dir, extra);
     Stack { lab, dir }
 }
