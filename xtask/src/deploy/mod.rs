@@ -396,35 +396,8 @@ fn up(root: &Path, a: &Args, docker: &str) -> Result<(), Box<dyn Error>> {
     }
 }
 
-/// Runs `soc --config CONFIG COMMAND` from this workspace (built in release).
-fn soc(root: &Path, config: &Path, command: &str) -> Result<std::process::ExitStatus, String> {
-    std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(root)
-        .args([
-            "run",
-            "--quiet",
-            "--release",
-            "-p",
-            "soc-tools",
-            "--bin",
-            "soc",
-            "--",
-        ])
-        .arg("--config")
-        .arg(config)
-        .arg(command)
-        .status()
-        .map_err(|e| format!("cannot run soc {command}: {e}"))
-}
-
-/// `soc bucket export BUCKET DIR` or `soc bucket import DIR BUCKET` with the bundle's soc.toml.
-fn soc_bucket(
-    root: &Path,
-    config: &Path,
-    verb: &str,
-    bucket: &str,
-    dir: &Path,
-) -> Result<String, String> {
+/// `soc --config CONFIG` from this workspace (built in release), arguments to add.
+fn soc_command(root: &Path, config: &Path) -> std::process::Command {
     let mut cmd =
         std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root)
@@ -439,8 +412,28 @@ fn soc_bucket(
             "--",
         ])
         .arg("--config")
-        .arg(config)
-        .args(["bucket", verb]);
+        .arg(config);
+    cmd
+}
+
+/// Runs `soc --config CONFIG COMMAND`, its output on the terminal.
+fn soc(root: &Path, config: &Path, command: &str) -> Result<std::process::ExitStatus, String> {
+    soc_command(root, config)
+        .arg(command)
+        .status()
+        .map_err(|e| format!("cannot run soc {command}: {e}"))
+}
+
+/// `soc bucket export BUCKET DIR` or `soc bucket import DIR BUCKET` with the bundle's soc.toml.
+fn soc_bucket(
+    root: &Path,
+    config: &Path,
+    verb: &str,
+    bucket: &str,
+    dir: &Path,
+) -> Result<String, String> {
+    let mut cmd = soc_command(root, config);
+    cmd.args(["bucket", verb]);
     if verb == "export" {
         cmd.arg(bucket).arg(dir);
     } else {
